@@ -1,0 +1,1 @@
+"""Boot configuration API (``/v1/boot``) for stock OpenStack Ironic."""

@@ -1,0 +1,1 @@
+"""Providers: how boot interfaces serve their boot configuration."""

@@ -1,0 +1,107 @@
+"""The provider API: how a boot interface serves its boot configuration.
+
+A provider is registered under the entry point namespace
+``ironic_boot_config_mw.providers`` with the NAME of the boot interface it
+serves (``ipxe``, ``http-ipxe``, ...). The shim calls it with a task holding
+a SHARED lock on the node and the requested configuration name. It returns a
+:class:`BootConfig`, or raises
+:class:`~ironic_boot_config_mw.exception.BootConfigNotFound` (any Ironic
+``NotFound`` will do) for names it does not serve.
+
+A provider must never take an exclusive lock, start threads, write to the
+database or call the boot interface's ``validate``: it runs for
+unauthenticated callers, possibly many at once.
+"""
+
+import abc
+import errno
+import os
+import stat
+import typing
+
+from ironic_boot_config_mw import exception
+
+
+class BootConfig(typing.NamedTuple):
+    """A boot configuration file: its bytes and their Content-Type."""
+
+    body: bytes
+    content_type: str = 'text/plain'
+
+
+class BootConfigProvider(abc.ABC):
+    """Base class of providers."""
+
+    @abc.abstractmethod
+    def get_boot_config(self, task, name):
+        """Return the configuration ``name`` for ``task.node``.
+
+        :param task: a TaskManager with a SHARED lock on the node.
+        :param name: the configuration name from the URL, e.g. ``boot.ipxe``.
+        :returns: a :class:`BootConfig`.
+        :raises: BootConfigNotFound if the configuration cannot be produced.
+        """
+
+
+class FileProvider(BootConfigProvider):
+    """Serves files that the conductor already wrote for the node.
+
+    Subclasses list the names they serve in :attr:`files` and say where each
+    lives with :meth:`root` and :meth:`path`. A name is never joined into a
+    path: only names in :attr:`files` are served.
+    """
+
+    #: Served names and their Content-Type.
+    files: typing.ClassVar[dict] = {}
+    #: Larger files are refused: a boot config is a few KiB.
+    max_size = 1024 * 1024
+
+    @abc.abstractmethod
+    def root(self):
+        """The directory every served file must resolve into."""
+
+    @abc.abstractmethod
+    def path(self, task, name):
+        """The path of the file ``name`` for ``task.node``."""
+
+    def get_boot_config(self, task, name):
+        try:
+            content_type = self.files[name]
+        except KeyError:
+            raise exception.BootConfigNotFound(
+                reason='%s is not served for boot interface %s'
+                % (name, task.node.boot_interface)) from None
+        body = read_file_under(self.root(), self.path(task, name),
+                               self.max_size)
+        return BootConfig(body=body, content_type=content_type)
+
+
+def read_file_under(root, path, max_size):
+    """Read a regular file that resolves to a place under ``root``.
+
+    :raises: BootConfigNotFound if the file is missing, is not a regular
+        file, leads out of ``root`` through a link, or is over ``max_size``.
+    """
+    real_root = os.path.realpath(root)
+    real_path = os.path.realpath(path)
+    if os.path.commonpath([real_root, real_path]) != real_root:
+        raise exception.BootConfigNotFound(
+            reason='%s resolves outside %s' % (path, root))
+    try:
+        # O_NOFOLLOW: a link swapped in after realpath() is refused;
+        # O_NONBLOCK: a FIFO cannot hang the reader.
+        fd = os.open(real_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+                     | os.O_CLOEXEC)
+    except OSError as exc:
+        reason = ('%s does not exist' % path if exc.errno == errno.ENOENT
+                  else 'cannot open %s: %s' % (path, exc.strerror))
+        raise exception.BootConfigNotFound(reason=reason) from None
+    with os.fdopen(fd, 'rb') as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            raise exception.BootConfigNotFound(
+                reason='%s is not a regular file' % path)
+        body = f.read(max_size + 1)
+    if len(body) > max_size:
+        raise exception.BootConfigNotFound(
+            reason='%s is larger than %d bytes' % (path, max_size))
+    return body

@@ -1,0 +1,52 @@
+"""The shim's RPC endpoint: ``get_boot_config`` is all it exposes.
+
+Ironic's JSON-RPC server publishes every public method of its manager, so
+this class has exactly one; start-up and shutdown live in ``service.py``.
+"""
+
+import time
+
+from ironic.common import exception as ironic_exception
+from oslo_log import log
+import oslo_messaging as messaging
+
+from ironic_boot_config_mw.providers import dispatch
+from ironic_boot_config_mw import rpc
+
+LOG = log.getLogger(__name__)
+
+
+class BootConfigManager:
+    """Answers ``get_boot_config`` for the nodes of the conductor beside it.
+
+    :param registry: a :class:`~ironic_boot_config_mw.providers.dispatch.
+        ProviderRegistry`.
+    """
+
+    target = messaging.Target(version=rpc.RPC_API_VERSION)
+
+    def __init__(self, registry):
+        self._registry = registry
+
+    @messaging.expected_exceptions(ironic_exception.NotFound)
+    def get_boot_config(self, context, node_id, name):
+        """Return the boot configuration ``name`` of node ``node_id``.
+
+        :returns: the configuration in wire form (:func:`rpc.to_wire`).
+        :raises: Ironic NotFound, with the reason as its message.
+        """
+        started = time.monotonic()
+        log_args = {'node': node_id, 'name': name}
+        try:
+            config = dispatch.get_boot_config(context, node_id, name,
+                                              self._registry)
+        except ironic_exception.NotFound as exc:
+            log_args.update(reason=exc, ms=(time.monotonic() - started) * 1e3)
+            LOG.info('Boot config %(name)s for node %(node)s: not found: '
+                     '%(reason)s (%(ms).1f ms)', log_args)
+            raise rpc.wire_not_found(exc) from None
+        log_args.update(size=len(config.body),
+                        ms=(time.monotonic() - started) * 1e3)
+        LOG.info('Boot config %(name)s for node %(node)s: %(size)d bytes '
+                 '(%(ms).1f ms)', log_args)
+        return rpc.to_wire(config)

@@ -1,0 +1,411 @@
+"""Real Ironic processes on loopback, for functional tests and the demo.
+
+An :class:`IronicCluster` writes one ``ironic.conf`` per process, creates the
+schema, starts ``ironic-api`` (or the all-in-one ``ironic``), one
+``ironic-conductor`` and one ``ironic-boot-config-conductor`` per conductor
+host (127.0.0.2, 127.0.0.3, ...) and stops exactly the processes it started.
+Every wait is bounded.
+"""
+
+import configparser
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import requests
+
+BIN = os.path.dirname(sys.executable)
+API_VERSION_HEADER = {'X-OpenStack-Ironic-API-Version': 'latest'}
+WAIT_STATES_REACHED = ('clean wait',)
+
+
+def free_port(host='127.0.0.1'):
+    """A TCP port free on ``host`` right now."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def free_port_on_all(hosts):
+    """A TCP port free on every one of ``hosts``."""
+    for _ in range(50):
+        port = free_port(hosts[0])
+        try:
+            for host in hosts[1:]:
+                with socket.socket() as s:
+                    s.bind((host, port))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError('no common free port on %s' % (hosts,))
+
+
+def wait_for(predicate, timeout, what, interval=0.2):
+    """Poll ``predicate`` until it returns a true value, at most ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError('timed out after %ss waiting for %s'
+                               % (timeout, what))
+        time.sleep(interval)
+
+
+class Database:
+    """A throw-away Ironic database: SQLite file or MariaDB schema."""
+
+    def __init__(self, kind, workdir):
+        self.kind = kind
+        if kind == 'sqlite':
+            self.url = 'sqlite:///%s' % os.path.join(workdir, 'ironic.sqlite')
+        elif kind == 'mysql':
+            self.name = 'ibc_%s' % uuid.uuid4().hex[:12]
+            self._mysql('CREATE DATABASE %s' % self.name)
+            self.url = ('mysql+pymysql://root@127.0.0.1/%s?charset=utf8'
+                        % self.name)
+        else:
+            raise ValueError(kind)
+
+    @staticmethod
+    def _mysql(sql):
+        import pymysql
+        conn = pymysql.connect(host='127.0.0.1', user='root', password='',
+                               connect_timeout=5)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql)
+        finally:
+            conn.close()
+
+    def drop(self):
+        if self.kind == 'mysql':
+            self._mysql('DROP DATABASE IF EXISTS %s' % self.name)
+
+
+class Process:
+    """One started process, its log, and a bounded stop."""
+
+    def __init__(self, name, argv, log_path, env=None):
+        self.name = name
+        self.log_path = log_path
+        self._log = open(log_path, 'ab')
+        self.popen = subprocess.Popen(argv, stdout=self._log,
+                                      stderr=subprocess.STDOUT, env=env,
+                                      start_new_session=True)
+
+    @property
+    def pid(self):
+        return self.popen.pid
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def log(self):
+        with open(self.log_path, 'rb') as f:
+            return f.read().decode('utf-8', 'replace')
+
+    def signal(self, signum):
+        if self.alive():
+            os.kill(self.popen.pid, signum)
+
+    def stop(self, timeout=15):
+        if self.alive():
+            # SIGCONT first: a test may have stopped it with SIGSTOP.
+            self.signal(signal.SIGCONT)
+            self.signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.signal(signal.SIGKILL)
+                self.popen.wait(5)
+        self._log.close()
+
+
+class IronicCluster:
+    """API + conductors + shims over one database, all on loopback.
+
+    :param workdir: a fresh directory for configs, logs and http roots.
+    :param db: ``'mysql'`` (MariaDB on 127.0.0.1) or ``'sqlite'``.
+    :param conductor_hosts: one conductor (and shim) per address.
+    :param all_in_one: run ``ironic`` (API + conductor in one process)
+        on each conductor host instead of a separate API.
+    :param rpc_transport: ``json-rpc``, ``oslo`` or ``none``.
+    :param api_conf: extra ``{section: {option: value}}`` for every process.
+    """
+
+    def __init__(self, workdir, db='mysql',
+                 conductor_hosts=('127.0.0.2', '127.0.0.3'),
+                 all_in_one=False, rpc_transport='json-rpc',
+                 auth_strategy='noauth', extra_conf=None, middleware=True):
+        self.workdir = workdir
+        self.db = Database(db, workdir)
+        self.conductor_hosts = list(conductor_hosts)
+        self.all_in_one = all_in_one
+        self.rpc_transport = rpc_transport
+        self.auth_strategy = auth_strategy
+        self.extra_conf = extra_conf or {}
+        self.middleware = middleware
+        self.processes = []
+        self.api_host = '127.0.0.1'
+        self.api_port = free_port(self.api_host)
+        self.shim_port = free_port_on_all(self.conductor_hosts)
+        self.images = os.path.join(workdir, 'images')
+        os.makedirs(self.images, exist_ok=True)
+        for name in ('deploy_kernel', 'deploy_ramdisk'):
+            with open(os.path.join(self.images, name), 'wb') as f:
+                f.write(b'fake %s\n' % name.encode())
+        self.conductors = {}
+        for index, host in enumerate(self.conductor_hosts):
+            self.conductors[host] = {
+                'http_root': os.path.join(workdir, 'httproot-%d' % index),
+                'http_url': 'http://127.0.0.1:%d' % free_port(),
+                'tftp_root': os.path.join(workdir, 'tftproot-%d' % index),
+                'json_rpc_port': free_port(host),
+            }
+            for key in ('http_root', 'tftp_root'):
+                os.makedirs(self.conductors[host][key], exist_ok=True)
+        self.session = requests.Session()
+        self.session.headers.update(API_VERSION_HEADER)
+        if auth_strategy == 'http_basic':
+            self.htpasswd = os.path.join(workdir, 'htpasswd')
+            import bcrypt  # Ironic's own dependency for http_basic
+            hashed = bcrypt.hashpw(b'password', bcrypt.gensalt(rounds=4))
+            with open(self.htpasswd, 'w') as f:
+                f.write('admin:%s\n' % hashed.decode())
+            self.session.auth = ('admin', 'password')
+
+    # -- configuration ---------------------------------------------------
+
+    @property
+    def api_url(self):
+        return 'http://%s:%d' % (self.api_host, self.api_port)
+
+    def conf_for(self, host=None):
+        """The ``ironic.conf`` content of the process on ``host``."""
+        conf = {
+            'DEFAULT': {
+                'auth_strategy': self.auth_strategy,
+                'rpc_transport': self.rpc_transport,
+                'enabled_hardware_types': 'fake-hardware',
+                'enabled_boot_interfaces': 'fake,ipxe,http-ipxe',
+                'enabled_deploy_interfaces': 'fake,direct',
+                'enabled_network_interfaces': 'noop',
+                'enabled_power_interfaces': 'fake',
+                'enabled_management_interfaces': 'fake',
+                'enabled_vendor_interfaces': 'no-vendor,fake',
+                'enabled_console_interfaces': 'no-console',
+                'enabled_inspect_interfaces': 'no-inspect',
+                'enabled_raid_interfaces': 'no-raid,fake',
+                'enabled_bios_interfaces': 'no-bios,fake',
+                'default_boot_interface': 'ipxe',
+                'default_deploy_interface': 'direct',
+                'use_stderr': 'true',
+            },
+            'database': {'connection': self.db.url},
+            'dhcp': {'dhcp_provider': 'none'},
+            'conductor': {'automated_clean': 'true',
+                          'file_url_allowed_paths': self.images,
+                          'heartbeat_interval': '2'},
+            'service_catalog': {'endpoint_override': self.api_url},
+            'api': {'host_ip': self.api_host, 'port': str(self.api_port),
+                    'api_workers': '1'},
+            'json_rpc': {'auth_strategy': 'noauth'},
+            'boot_config_json_rpc': {'auth_strategy': 'noauth',
+                                     'port': str(self.shim_port)},
+            'oslo_concurrency': {'lock_path': os.path.join(self.workdir,
+                                                           'locks')},
+        }
+        if self.auth_strategy == 'http_basic':
+            conf['DEFAULT']['http_basic_auth_user_file'] = self.htpasswd
+        if self.middleware:
+            conf['api']['middleware'] = 'boot_config'
+        if host is not None:
+            c = self.conductors[host]
+            conf['DEFAULT']['host'] = host
+            conf['json_rpc'].update(host_ip=host,
+                                    port=str(c['json_rpc_port']))
+            conf['boot_config_json_rpc']['host_ip'] = host
+            conf['deploy'] = {'http_root': c['http_root'],
+                              'http_url': c['http_url']}
+            conf['pxe'] = {'tftp_root': c['tftp_root']}
+        for section, values in self.extra_conf.items():
+            conf.setdefault(section, {}).update(values)
+        return conf
+
+    def write_conf(self, name, host=None):
+        parser = configparser.ConfigParser(interpolation=None)
+        for section, values in self.conf_for(host).items():
+            if section != 'DEFAULT':
+                parser.add_section(section)
+            for key, value in values.items():
+                parser.set(section, key, str(value))
+        path = os.path.join(self.workdir, '%s.conf' % name)
+        with open(path, 'w') as f:
+            parser.write(f)
+        return path
+
+    # -- processes -------------------------------------------------------
+
+    def spawn(self, name, command, conf_path):
+        argv = [os.path.join(BIN, command), '--config-file', conf_path]
+        proc = Process(name, argv, os.path.join(self.workdir, name + '.log'))
+        self.processes.append(proc)
+        return proc
+
+    def start(self, timeout=90):
+        conf = self.write_conf('dbsync', self.conductor_hosts[0])
+        subprocess.run([os.path.join(BIN, 'ironic-dbsync'), '--config-file',
+                        conf, 'create_schema'], check=True, timeout=120,
+                       capture_output=True)
+        self.conf_paths = {}
+        if not self.all_in_one:
+            self.conf_paths['api'] = self.write_conf('api')
+            self.api = self.spawn('api', 'ironic-api', self.conf_paths['api'])
+        for index, host in enumerate(self.conductor_hosts):
+            path = self.write_conf('conductor-%d' % index, host)
+            self.conf_paths[host] = path
+            command = 'ironic' if self.all_in_one else 'ironic-conductor'
+            self.conductors[host]['process'] = self.spawn(
+                'conductor-%d' % index, command, path)
+            if self.rpc_transport != 'none':
+                self.conductors[host]['shim'] = self.start_shim(host)
+        self.wait_ready(timeout)
+        return self
+
+    def start_shim(self, host):
+        index = self.conductor_hosts.index(host)
+        return self.spawn('shim-%d' % index, 'ironic-boot-config-conductor',
+                          self.conf_paths[host])
+
+    def restart_conductor(self, host, timeout=90):
+        c = self.conductors[host]
+        c['process'].stop()
+        command = 'ironic' if self.all_in_one else 'ironic-conductor'
+        c['process'] = self.spawn(
+            'conductor-%d' % self.conductor_hosts.index(host), command,
+            self.conf_paths[host])
+        self.wait_ready(timeout)
+
+    def check_alive(self):
+        for proc in self.processes:
+            if not proc.alive() and proc.popen.returncode not in (0, -15):
+                raise RuntimeError('%s exited with %s:\n%s' % (
+                    proc.name, proc.popen.returncode, proc.log()[-3000:]))
+
+    def wait_ready(self, timeout=90):
+        def api_up():
+            self.check_alive()
+            try:
+                return self.session.get(self.api_url + '/v1',
+                                        timeout=2).status_code == 200
+            except requests.RequestException:
+                return False
+        wait_for(api_up, timeout, 'the API at %s' % self.api_url)
+
+        def conductors_up():
+            self.check_alive()
+            resp = self.session.get(self.api_url + '/v1/conductors',
+                                    timeout=5)
+            alive = {c['hostname'] for c in resp.json()['conductors']
+                     if c['alive']}
+            return len(alive) >= len(self.conductor_hosts)
+        wait_for(conductors_up, timeout, 'conductors to register')
+        if self.rpc_transport == 'json-rpc':
+            for host in self.conductor_hosts:
+                wait_for(lambda: self._listening(host, self.shim_port)
+                         or self.check_alive(), timeout,
+                         'the shim on %s:%d' % (host, self.shim_port))
+
+    @staticmethod
+    def _listening(host, port):
+        with contextlib.suppress(OSError):
+            with socket.create_connection((host, port), timeout=1):
+                return True
+        return False
+
+    def stop(self):
+        for proc in reversed(self.processes):
+            proc.stop()
+        self.db.drop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- API helpers -----------------------------------------------------
+
+    def call(self, method, path, **kwargs):
+        kwargs.setdefault('timeout', 30)
+        resp = self.session.request(method, self.api_url + path, **kwargs)
+        if resp.status_code >= 400:
+            raise RuntimeError('%s %s: %s %s' % (method, path,
+                                                 resp.status_code, resp.text))
+        return resp.json() if resp.content else None
+
+    def create_node(self, macs, boot_interface='ipxe', name=None,
+                    pxe_enabled=True):
+        node = self.call('POST', '/v1/nodes', json={
+            'name': name,
+            'driver': 'fake-hardware',
+            'boot_interface': boot_interface,
+            'deploy_interface': 'direct',
+            'driver_info': {
+                'deploy_kernel': 'file://%s/deploy_kernel' % self.images,
+                'deploy_ramdisk': 'file://%s/deploy_ramdisk' % self.images,
+            },
+        })
+        for mac in macs:
+            self.call('POST', '/v1/ports', json={
+                'node_uuid': node['uuid'], 'address': mac,
+                'pxe_enabled': pxe_enabled})
+        return node['uuid']
+
+    def node(self, uuid):
+        return self.call('GET', '/v1/nodes/%s' % uuid)
+
+    def set_provision_state(self, uuid, target):
+        self.call('PUT', '/v1/nodes/%s/states/provision' % uuid,
+                  json={'target': target})
+
+    def wait_provision_state(self, uuids, state, timeout=120):
+        def reached():
+            states = {u: self.node(u)['provision_state'] for u in uuids}
+            failed = {u: s for u, s in states.items()
+                      if s.endswith('failed') or s == 'error'}
+            if failed:
+                raise RuntimeError('nodes failed: %s: %s' % (
+                    failed, [self.node(u)['last_error'] for u in failed]))
+            return all(s == state for s in states.values())
+        wait_for(reached, timeout, '%d nodes to reach %s'
+                 % (len(uuids), state), interval=0.5)
+
+    def to_clean_wait(self, uuids, timeout=120):
+        """manage + provide: automated cleaning stops in ``clean wait``."""
+        for uuid in uuids:
+            self.set_provision_state(uuid, 'manage')
+        self.wait_provision_state(uuids, 'manageable', timeout)
+        for uuid in uuids:
+            self.set_provision_state(uuid, 'provide')
+        self.wait_provision_state(uuids, 'clean wait', timeout)
+
+    def owner(self, uuid):
+        """The conductor host that owns the node, as the API reports it."""
+        hostname = self.node(uuid)['conductor']
+        return hostname.rsplit(':', 1)[0] if hostname.count(':') == 1 \
+            else hostname
+
+    def boot(self, mac, name='boot.ipxe', method='GET', raw_path=None,
+             **kwargs):
+        """Fetch ``/v1/boot/<mac>/<name>`` WITHOUT credentials."""
+        url = self.api_url + (raw_path or '/v1/boot/%s/%s' % (mac, name))
+        kwargs.setdefault('timeout', 30)
+        return requests.request(method, url, **kwargs)
