@@ -96,12 +96,17 @@ def read_file_under(root, path, max_size):
         reason = ('%s does not exist' % path if exc.errno == errno.ENOENT
                   else 'cannot open %s: %s' % (path, exc.strerror))
         raise exception.BootConfigNotFound(reason=reason) from None
-    with os.fdopen(fd, 'rb') as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise exception.BootConfigNotFound(
                 reason='%s is not a regular file' % path)
-        body = f.read(max_size + 1)
-    if len(body) > max_size:
-        raise exception.BootConfigNotFound(
-            reason='%s is larger than %d bytes' % (path, max_size))
-    return body
+        body = b''
+        while len(body) <= max_size:
+            chunk = os.read(fd, max_size + 1 - len(body))
+            if not chunk:
+                return body
+            body += chunk
+    finally:
+        os.close(fd)
+    raise exception.BootConfigNotFound(
+        reason='%s is larger than %d bytes' % (path, max_size))

@@ -1,0 +1,75 @@
+"""Unit tests run against a real SQLite Ironic database, made once."""
+
+# NOTE: first, as in Ironic's own unit tests: the oslo.service backend of
+# the release (threading on 2025.2+, eventlet on 2025.1), objects registered.
+import ironic.tests.unit  # noqa: F401,I001
+
+from ironic.conf import CONF
+from ironic.db.sqlalchemy import models
+from ironic import objects
+from oslo_db.sqlalchemy import enginefacade
+import pytest
+
+from ironic_boot_config_mw import conf as bc_conf
+
+
+@pytest.fixture(scope='session', autouse=True)
+def ironic_conf(tmp_path_factory):
+    CONF([], project='ironic', default_config_files=[])
+    bc_conf.register_opts(CONF)
+    http_root = tmp_path_factory.mktemp('httproot')
+    CONF.set_override('http_root', str(http_root), 'deploy')
+    CONF.set_override('http_url', 'http://127.0.0.1:8080', 'deploy')
+    CONF.set_override('tftp_root', str(tmp_path_factory.mktemp('tftp')),
+                      'pxe')
+    CONF.set_override('enabled_hardware_types', ['fake-hardware'])
+    CONF.set_override('enabled_boot_interfaces', ['fake', 'ipxe'])
+    CONF.set_override('enabled_deploy_interfaces', ['fake', 'direct'])
+    CONF.set_override('enabled_network_interfaces', ['noop'])
+    CONF.set_override('enabled_power_interfaces', ['fake'])
+    CONF.set_override('enabled_management_interfaces', ['fake'])
+    CONF.set_override('enabled_console_interfaces', ['no-console'])
+    CONF.set_override('enabled_inspect_interfaces', ['no-inspect'])
+    CONF.set_override('enabled_vendor_interfaces', ['no-vendor'])
+    CONF.set_override('enabled_raid_interfaces', ['no-raid'])
+    CONF.set_override('enabled_bios_interfaces', ['no-bios'])
+    CONF.set_override('dhcp_provider', 'none', 'dhcp')
+    return CONF
+
+
+@pytest.fixture(scope='session')
+def ironic_db(ironic_conf, tmp_path_factory):
+    """A schema made from Ironic's own models in a SQLite file."""
+    path = tmp_path_factory.mktemp('db') / 'ironic.sqlite'
+    CONF.set_override('connection', 'sqlite:///%s' % path, 'database')
+    objects.register_all()
+    models.Base.metadata.create_all(enginefacade.writer.get_engine())
+
+
+_macs = iter(range(1, 1 << 24))
+
+
+def next_mac():
+    """A MAC no other test uses: the DB is shared by the session."""
+    n = next(_macs)
+    return '52:54:00:%02x:%02x:%02x' % (n >> 16, (n >> 8) & 0xff, n & 0xff)
+
+
+@pytest.fixture
+def make_node(ironic_db):
+    """Create a node with one port in the real DB: ``(node, mac)``."""
+    from ironic.tests.unit.db import utils as db_utils
+    from oslo_utils import uuidutils
+
+    def make(provision_state='clean wait', pxe_enabled=True,
+             boot_interface='ipxe'):
+        node = db_utils.create_test_node(
+            uuid=uuidutils.generate_uuid(), name=None,
+            driver='fake-hardware', boot_interface=boot_interface,
+            provision_state=provision_state)
+        mac = next_mac()
+        db_utils.create_test_port(node_id=node.id, address=mac,
+                                  pxe_enabled=pxe_enabled,
+                                  uuid=uuidutils.generate_uuid())
+        return node, mac
+    return make

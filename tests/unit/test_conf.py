@@ -1,0 +1,84 @@
+from oslo_config import cfg
+import pytest
+
+from ironic_boot_config_mw import conf as bc_conf
+
+
+@pytest.fixture
+def conf():
+    c = cfg.ConfigOpts()
+    c([], project='ironic', default_config_files=[])
+    bc_conf.register_opts(c)
+    return c
+
+
+def test_defaults(conf):
+    assert conf.api.restrict_boot_config is True
+    assert conf.pxe.ipxe_use_boot_config_api is False
+    assert conf.pxe.ipxe_config_api_root_url is None
+    assert conf.boot_config.rpc_timeout == 10
+    group = getattr(conf, bc_conf.JSON_RPC_GROUP)
+    assert group.port == 8091
+    assert group.host_ip == '::'
+
+
+def test_register_is_idempotent(conf):
+    bc_conf.register_opts(conf)
+    bc_conf.validate(conf)
+
+
+def test_an_existing_definition_wins():
+    """A newer Ironic defining a spec option itself must not break us."""
+    c = cfg.ConfigOpts()
+    c.register_opt(cfg.BoolOpt('restrict_boot_config', default=False,
+                               help='Ironic own'), group='api')
+    bc_conf.register_opts(c)
+    c([], project='ironic', default_config_files=[])
+    assert c.api.restrict_boot_config is False
+
+
+@pytest.mark.parametrize('section,option,value', [
+    ('boot_config', 'rpc_timeout', '0'),
+    ('boot_config', 'rpc_timeout', '301'),
+    ('boot_config', 'rpc_timeout', 'ten'),
+    ('api', 'restrict_boot_config', 'maybe'),
+    ('pxe', 'ipxe_use_boot_config_api', 'perhaps'),
+    ('pxe', 'ipxe_config_api_root_url', 'ftp://10.0.0.1/'),
+    ('pxe', 'ipxe_config_api_root_url', 'not a url'),
+    (bc_conf.JSON_RPC_GROUP, 'port', '70000'),
+    (bc_conf.JSON_RPC_GROUP, 'auth_strategy', 'trust-me'),
+])
+def test_bad_values_fail_at_validate(tmp_path, section, option, value):
+    path = tmp_path / 'ironic.conf'
+    path.write_text('[%s]\n%s = %s\n' % (section, option, value))
+    c = cfg.ConfigOpts()
+    bc_conf.register_opts(c)
+    c(['--config-file', str(path)], project='ironic')
+    with pytest.raises((cfg.ConfigFileValueError, ValueError)):
+        bc_conf.validate(c)
+
+
+def test_good_file_validates(tmp_path):
+    path = tmp_path / 'ironic.conf'
+    path.write_text('[api]\nrestrict_boot_config = false\n'
+                    '[pxe]\nipxe_config_api_root_url = http://10.0.0.1:80/\n'
+                    '[boot_config]\nrpc_timeout = 3\n'
+                    '[%s]\nport = 9000\n' % bc_conf.JSON_RPC_GROUP)
+    c = cfg.ConfigOpts()
+    bc_conf.register_opts(c)
+    c(['--config-file', str(path)], project='ironic')
+    bc_conf.validate(c)
+    assert c.boot_config.rpc_timeout == 3
+
+
+def test_list_opts_covers_every_group():
+    groups = dict(bc_conf.list_opts())
+    assert set(groups) == {'api', 'pxe', 'boot_config',
+                           bc_conf.JSON_RPC_GROUP}
+    assert [o.name for o in groups['api']] == ['restrict_boot_config']
+    assert {o.name for o in groups['pxe']} == {
+        'ipxe_use_boot_config_api', 'ipxe_config_api_root_url'}
+    port = [o for o in groups[bc_conf.JSON_RPC_GROUP] if o.name == 'port']
+    assert port[0].default == 8091
+    # keystoneauth's session options, as Ironic lists them for [json_rpc]
+    assert 'cafile' in {o.name for o in groups[bc_conf.JSON_RPC_GROUP]}

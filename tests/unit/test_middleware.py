@@ -1,0 +1,279 @@
+import logging
+
+from ironic.common import exception as ironic_exception
+try:
+    from ironic.common import state_machine  # 2025.2 and newer
+except ImportError:
+    from ironic.common import states as state_machine  # 2025.1
+from ironic.conf import CONF
+from keystoneauth1 import exceptions as ks_exceptions
+from oslo_db import exception as db_exception
+import oslo_messaging as messaging
+import pytest
+import webtest
+
+from ironic_boot_config_mw.api import lookup
+from ironic_boot_config_mw.api import middleware
+from ironic_boot_config_mw import exception
+from ironic_boot_config_mw.providers import base
+
+SCRIPT = b'#!ipxe\nkernel http://127.0.0.1:8080/k\nboot\n'
+
+
+def ironic_app(environ, start_response):
+    """Stands in for Ironic's pecan app: says who answered."""
+    start_response('200 OK', [('Content-Type', 'application/json')])
+    return [b'{"ironic": "%s"}' % environ['PATH_INFO'].encode()]
+
+
+class Client:
+    """The RPC client as the filter sees it: answers or raises."""
+
+    def __init__(self, result=None):
+        self.result = result or base.BootConfig(SCRIPT)
+        self.calls = []
+
+    def get_boot_config(self, context, node, name):
+        self.calls.append((node.uuid, name))
+        if isinstance(self.result, Exception):
+            raise self.result
+        return self.result, '127.0.0.2'
+
+
+def make_app(find_node=None, client=None, restrict=True):
+    mw = middleware.BootConfigMiddleware(
+        ironic_app, conf=CONF,
+        find_node=find_node or lookup.NodeLookup(restrict=restrict),
+        client=client or Client())
+    return webtest.TestApp(mw)
+
+
+def headers_of(resp):
+    return sorted((k, v) for k, v in resp.headerlist if k != 'Date')
+
+
+@pytest.mark.parametrize('path', ['/', '/v1', '/v1/nodes', '/v1/bootx',
+                                  '/v1/lookup', '/v1/nodes/boot',
+                                  '/healthcheck'])
+def test_other_paths_pass_through(path):
+    resp = make_app().get(path)
+    assert resp.json == {'ironic': path}
+
+
+def test_serves_config(make_node):
+    node, mac = make_node()
+    client = Client()
+    resp = make_app(client=client).get('/v1/boot/%s/boot.ipxe' % mac)
+    assert resp.status_int == 200
+    assert resp.body == SCRIPT
+    assert headers_of(resp) == [('Cache-Control', 'no-store'),
+                                ('Content-Length', str(len(SCRIPT))),
+                                ('Content-Type', 'text/plain')]
+    assert client.calls == [(node.uuid, 'boot.ipxe')]
+
+
+def test_provider_content_type_is_kept(make_node):
+    _node, mac = make_node()
+    client = Client(base.BootConfig(b'set default=0\n', 'text/x-grub'))
+    resp = make_app(client=client).get('/v1/boot/%s/grub.cfg' % mac)
+    assert resp.content_type == 'text/x-grub'
+
+
+def test_head_has_get_headers_and_no_body(make_node):
+    _node, mac = make_node()
+    app = make_app()
+    get = app.get('/v1/boot/%s/boot.ipxe' % mac)
+    head = app.head('/v1/boot/%s/boot.ipxe' % mac)
+    assert head.status_int == 200
+    assert head.body == b''
+    assert headers_of(head) == headers_of(get)
+
+
+@pytest.mark.parametrize('form', [
+    lambda m: m,
+    lambda m: m.upper(),
+    lambda m: m.replace(':', '-'),
+    lambda m: m.upper().replace(':', '-'),
+], ids=['colons', 'upper', 'hyphens', 'upper-hyphens'])
+def test_mac_forms(make_node, form):
+    node, mac = make_node()
+    client = Client()
+    make_app(client=client).get('/v1/boot/%s/boot.ipxe' % form(mac))
+    assert client.calls == [(node.uuid, 'boot.ipxe')]
+
+
+@pytest.mark.parametrize('decoded', [True, False])
+def test_ipxe_percent_encoded_mac(make_node, decoded):
+    """iPXE sends %3A; the server may or may not have decoded it."""
+    node, mac = make_node()
+    client = Client()
+    app = make_app(client=client)
+    segment = mac if decoded else mac.replace(':', '%3A')
+    resp = app.get('/', extra_environ={
+        'PATH_INFO': '/v1/boot/%s/boot.ipxe' % segment})
+    assert resp.body == SCRIPT
+    assert client.calls == [(node.uuid, 'boot.ipxe')]
+
+
+def test_under_script_name_prefix(make_node):
+    node, mac = make_node()
+    client = Client()
+    resp = make_app(client=client).get('/', extra_environ={
+        'SCRIPT_NAME': '/baremetal',
+        'PATH_INFO': '/v1/boot/%s/boot.ipxe' % mac})
+    assert resp.body == SCRIPT
+    assert client.calls == [(node.uuid, 'boot.ipxe')]
+
+
+@pytest.mark.parametrize('method', ['POST', 'PUT', 'DELETE', 'PATCH',
+                                    'OPTIONS', 'TRACE', 'PROPFIND'])
+@pytest.mark.parametrize('path', ['/v1/boot', '/v1/boot/52:54:00:ab:cd:ef/'
+                                  'boot.ipxe', '/v1/boot/x'])
+def test_other_methods_405(method, path):
+    resp = make_app().request(path, method=method, status=405)
+    assert resp.headers['Allow'] == 'GET, HEAD'
+    assert resp.body == b'# Method Not Allowed\n'
+
+
+# -- the state gate, over every state of Ironic's state machine ----------
+
+ALL_STATES = sorted(state_machine.machine.states)
+
+
+@pytest.mark.parametrize('restrict', [True, False], ids=['restrict',
+                                                         'unrestricted'])
+@pytest.mark.parametrize('state', ALL_STATES)
+def test_state_gate(make_node, state, restrict):
+    node, mac = make_node(provision_state=state)
+    client = Client()
+    app = make_app(client=client, restrict=restrict)
+    resp = app.get('/v1/boot/%s/boot.ipxe' % mac, expect_errors=True)
+    served = not restrict or state in lookup.WAIT_STATES
+    assert resp.status_int == (200 if served else 404)
+    assert client.calls == ([(node.uuid, 'boot.ipxe')] if served else [])
+
+
+def test_wait_states_are_the_specs():
+    assert lookup.WAIT_STATES == {'wait call-back', 'clean wait',
+                                  'inspect wait', 'rescue wait',
+                                  'service wait'}
+    assert lookup.WAIT_STATES <= set(ALL_STATES)
+
+
+# -- one 404 for every cause ----------------------------------------------
+
+def _port_not_pxe(make_node):
+    return make_node(pxe_enabled=False)[1], Client()
+
+
+def _refused_state(make_node):
+    return make_node(provision_state='active')[1], Client()
+
+
+def _raising(exc):
+    def case(make_node):
+        return make_node()[1], Client(exc)
+    return case
+
+
+CAUSES = {
+    'malformed-mac': lambda mk: ('52:54:00:zz:00:01', Client()),
+    'unknown-mac': lambda mk: ('52:54:ff:ff:ff:ff', Client()),
+    'port-not-pxe-enabled': _port_not_pxe,
+    'refused-state': _refused_state,
+    'unknown-name': _raising(exception.BootConfigNotFound(
+        reason='x.cfg is not served')),
+    'no-provider': _raising(exception.BootConfigNotFound(
+        reason='boot interface fake has neither')),
+    'node-gone': _raising(ironic_exception.NodeNotFound(node='x')),
+    'no-conductor': _raising(ironic_exception.NoValidHost(reason='none')),
+    'shim-unreachable': _raising(ks_exceptions.ConnectFailure('refused')),
+    'rpc-timeout': _raising(ks_exceptions.ConnectTimeout('timed out')),
+    'oslo-timeout': _raising(messaging.MessagingTimeout('timed out')),
+    'rpc-unexpected': _raising(ironic_exception.IronicException('boom')),
+    'db-error': _raising(db_exception.DBConnectionError('gone')),
+    'provider-bug': _raising(ZeroDivisionError()),
+}
+
+
+def _not_found(make_node, cause, method='GET'):
+    mac, client = CAUSES[cause](make_node)
+    return make_app(client=client).request(
+        '/v1/boot/%s/boot.ipxe' % mac, method=method, expect_errors=True)
+
+
+@pytest.mark.parametrize('cause', sorted(CAUSES))
+def test_every_failure_is_the_same_404(make_node, cause):
+    reference = _not_found(make_node, 'unknown-mac')
+    resp = _not_found(make_node, cause)
+    assert resp.status == '404 Not Found'
+    assert resp.body == reference.body == b'# Not Found\n'
+    assert headers_of(resp) == headers_of(reference) == [
+        ('Cache-Control', 'no-store'), ('Content-Length', '12'),
+        ('Content-Type', 'text/plain; charset=UTF-8')]
+
+
+@pytest.mark.parametrize('cause', ['unknown-mac', 'shim-unreachable'])
+def test_head_404_is_get_404_without_body(make_node, cause):
+    get = _not_found(make_node, cause)
+    head = _not_found(make_node, cause, method='HEAD')
+    assert head.status_int == 404
+    assert head.body == b''
+    assert headers_of(head) == headers_of(get)
+
+
+@pytest.mark.parametrize('cause,level', [
+    ('malformed-mac', logging.INFO),
+    ('unknown-mac', logging.INFO),
+    ('refused-state', logging.INFO),
+    ('unknown-name', logging.INFO),
+    ('no-conductor', logging.WARNING),
+    ('shim-unreachable', logging.WARNING),
+    ('rpc-timeout', logging.WARNING),
+    ('db-error', logging.WARNING),
+    ('provider-bug', logging.WARNING),
+])
+def test_404_logs_the_real_reason_once(make_node, caplog, cause, level):
+    caplog.set_level(logging.INFO, logger='ironic_boot_config_mw')
+    _not_found(make_node, cause)
+    records = [r for r in caplog.records
+               if r.name == 'ironic_boot_config_mw.api.middleware'
+               and r.getMessage().startswith('GET /v1/boot/')]
+    assert len(records) == 1
+    assert records[0].levelno == level
+    assert ': 404, ' in records[0].getMessage()
+
+
+def test_refused_state_log_names_node_and_state(make_node, caplog):
+    caplog.set_level(logging.INFO, logger='ironic_boot_config_mw')
+    node, mac = make_node(provision_state='active')
+    make_app().get('/v1/boot/%s/boot.ipxe' % mac, status=404)
+    assert '%s is in provision state "active"' % node.uuid in caplog.text
+
+
+def test_success_log_has_no_script_content(make_node, caplog):
+    caplog.set_level(logging.DEBUG, logger='ironic_boot_config_mw')
+    node, mac = make_node()
+    make_app().get('/v1/boot/%s/boot.ipxe' % mac)
+    assert node.uuid in caplog.text and ': 200, ' in caplog.text
+    assert 'kernel' not in caplog.text
+
+
+def test_query_string_is_ignored(make_node):
+    node, mac = make_node()
+    client = Client()
+    make_app(client=client).get('/v1/boot/%s/boot.ipxe?x=1&mac=other' % mac)
+    assert client.calls == [(node.uuid, 'boot.ipxe')]
+
+
+@pytest.fixture
+def transport_none():
+    CONF.set_override('rpc_transport', 'none')
+    yield
+    CONF.clear_override('rpc_transport')
+
+
+def test_paste_filter_factory_wraps_app(transport_none):
+    app = middleware.filter_factory({})(ironic_app)
+    assert isinstance(app, middleware.BootConfigMiddleware)
+    assert app.application is ironic_app

@@ -1,0 +1,236 @@
+import contextlib
+import os
+import types
+
+from ironic.common import context as ironic_context
+from ironic.common import exception as ironic_exception
+from ironic.conf import CONF
+import pytest
+import stevedore
+
+from ironic_boot_config_mw import exception
+from ironic_boot_config_mw.providers import base
+from ironic_boot_config_mw.providers import dispatch
+from ironic_boot_config_mw.providers import ipxe
+
+
+def write_config(node_uuid, body=b'#!ipxe\nboot\n'):
+    path = os.path.join(CONF.deploy.http_root, node_uuid, 'config')
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'wb') as f:
+        f.write(body)
+    return path
+
+
+# -- read_file_under --------------------------------------------------------
+
+def test_reads_regular_file(tmp_path):
+    (tmp_path / 'f').write_bytes(b'data')
+    assert base.read_file_under(tmp_path, tmp_path / 'f', 10) == b'data'
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(exception.BootConfigNotFound, match='does not exist'):
+        base.read_file_under(tmp_path, tmp_path / 'nope', 10)
+
+
+def test_link_out_of_root_refused(tmp_path):
+    root, outside = tmp_path / 'root', tmp_path / 'secret'
+    root.mkdir()
+    outside.write_bytes(b'secret')
+    (root / 'config').symlink_to(outside)
+    with pytest.raises(exception.BootConfigNotFound, match='outside'):
+        base.read_file_under(root, root / 'config', 100)
+
+
+def test_dotdot_out_of_root_refused(tmp_path):
+    root = tmp_path / 'root'
+    root.mkdir()
+    (tmp_path / 'secret').write_bytes(b'secret')
+    with pytest.raises(exception.BootConfigNotFound, match='outside'):
+        base.read_file_under(root, root / '..' / 'secret', 100)
+
+
+def test_link_inside_root_allowed(tmp_path):
+    (tmp_path / 'real').write_bytes(b'ok')
+    (tmp_path / 'link').symlink_to(tmp_path / 'real')
+    assert base.read_file_under(tmp_path, tmp_path / 'link', 10) == b'ok'
+
+
+def test_directory_refused(tmp_path):
+    (tmp_path / 'dir').mkdir()
+    with pytest.raises(exception.BootConfigNotFound,
+                       match='not a regular file'):
+        base.read_file_under(tmp_path, tmp_path / 'dir', 10)
+
+
+def test_fifo_refused_without_blocking(tmp_path):
+    os.mkfifo(tmp_path / 'fifo')
+    with pytest.raises(exception.BootConfigNotFound,
+                       match='not a regular file'):
+        base.read_file_under(tmp_path, tmp_path / 'fifo', 10)
+
+
+def test_size_cap(tmp_path):
+    (tmp_path / 'exact').write_bytes(b'x' * 10)
+    (tmp_path / 'over').write_bytes(b'x' * 11)
+    assert len(base.read_file_under(tmp_path, tmp_path / 'exact', 10)) == 10
+    with pytest.raises(exception.BootConfigNotFound, match='larger than'):
+        base.read_file_under(tmp_path, tmp_path / 'over', 10)
+
+
+def test_unreadable_file(tmp_path):
+    if os.geteuid() == 0:
+        # root reads anything; a file it cannot open: a dangling path part.
+        (tmp_path / 'file').write_bytes(b'x')
+        path = tmp_path / 'file' / 'under-a-file'
+    else:
+        path = tmp_path / 'locked'
+        path.write_bytes(b'x')
+        path.chmod(0)
+    with pytest.raises(exception.BootConfigNotFound, match='cannot open'):
+        base.read_file_under(tmp_path, path, 10)
+
+
+# -- the iPXE provider and the dispatch, on a real task ---------------------
+
+@pytest.fixture
+def registry():
+    return dispatch.ProviderRegistry(['ipxe', 'fake', 'http-ipxe'])
+
+
+def test_registry_loads_shipped_providers(registry):
+    assert isinstance(registry.get('ipxe'), ipxe.IPXEProvider)
+    assert isinstance(registry.get('http-ipxe'), ipxe.IPXEProvider)
+    with pytest.raises(exception.BootConfigNotFound, match='fake has neither'):
+        registry.get('fake')
+
+
+def test_ipxe_serves_the_conductors_script(make_node, registry):
+    node, _mac = make_node()
+    write_config(node.uuid, b'#!ipxe\nkernel http://me/k\n')
+    config = dispatch.get_boot_config(ironic_context.get_admin_context(),
+                                      node.uuid, 'boot.ipxe', registry)
+    assert config == base.BootConfig(b'#!ipxe\nkernel http://me/k\n',
+                                     'text/plain')
+
+
+def test_ipxe_other_names_not_found(make_node, registry):
+    node, _mac = make_node()
+    write_config(node.uuid)
+    for name in ('grub.cfg', 'config', 'boot.ipxe.bak'):
+        with pytest.raises(exception.BootConfigNotFound,
+                           match='not served for boot interface ipxe'):
+            dispatch.get_boot_config(ironic_context.get_admin_context(),
+                                     node.uuid, name, registry)
+
+
+def test_ipxe_missing_script(make_node, registry):
+    node, _mac = make_node()
+    with pytest.raises(exception.BootConfigNotFound, match='does not exist'):
+        dispatch.get_boot_config(ironic_context.get_admin_context(),
+                                 node.uuid, 'boot.ipxe', registry)
+
+
+def test_boot_interface_without_provider(make_node, registry):
+    node, _mac = make_node(boot_interface='fake')
+    with pytest.raises(exception.BootConfigNotFound, match='fake has neither'):
+        dispatch.get_boot_config(ironic_context.get_admin_context(),
+                                 node.uuid, 'boot.ipxe', registry)
+
+
+def test_unknown_node(ironic_db, registry):
+    with pytest.raises(ironic_exception.NodeNotFound):
+        dispatch.get_boot_config(ironic_context.get_admin_context(),
+                                 '1be26c0b-03f2-4d2e-ae87-c02d7f33c781',
+                                 'boot.ipxe', registry)
+
+
+def test_task_is_shared(make_node, registry, monkeypatch):
+    node, _mac = make_node()
+    write_config(node.uuid)
+    seen = []
+    real_acquire = dispatch.task_manager.acquire
+
+    def acquire(context, node_id, **kwargs):
+        seen.append(kwargs)
+        return real_acquire(context, node_id, **kwargs)
+
+    monkeypatch.setattr(dispatch.task_manager, 'acquire', acquire)
+    dispatch.get_boot_config(ironic_context.get_admin_context(), node.uuid,
+                             'boot.ipxe', registry)
+    assert seen[0]['shared'] is True
+
+
+# -- a boot interface with its own get_boot_config wins --------------------
+
+def fake_task(boot):
+    return types.SimpleNamespace(
+        driver=types.SimpleNamespace(boot=boot),
+        node=types.SimpleNamespace(uuid='u', boot_interface='ipxe',
+                                   driver='fake-hardware'))
+
+
+@pytest.fixture
+def with_task(monkeypatch):
+    def use(boot):
+        @contextlib.contextmanager
+        def acquire(context, node_id, shared, purpose):
+            assert shared
+            yield fake_task(boot)
+        monkeypatch.setattr(dispatch.task_manager, 'acquire', acquire)
+    return use
+
+
+class NativeBoot:
+    def __init__(self, result):
+        self.result = result
+
+    def get_boot_config(self, task, name):
+        if isinstance(self.result, Exception):
+            raise self.result
+        return self.result
+
+
+@pytest.mark.parametrize('result,expected', [
+    (base.BootConfig(b'x', 'text/x-grub'), base.BootConfig(b'x',
+                                                           'text/x-grub')),
+    (b'bytes', base.BootConfig(b'bytes')),
+    ('str \u00e9', base.BootConfig('str \u00e9'.encode())),
+])
+def test_native_get_boot_config_wins(with_task, registry, result, expected):
+    with_task(NativeBoot(result))
+    assert dispatch.get_boot_config(None, 'u', 'boot.ipxe',
+                                    registry) == expected
+
+
+def test_native_unsupported_is_not_found(with_task, registry):
+    with_task(NativeBoot(ironic_exception.UnsupportedDriverExtension(
+        driver='fake-hardware', extension='get_boot_config')))
+    with pytest.raises(exception.BootConfigNotFound,
+                       match='does not support get_boot_config'):
+        dispatch.get_boot_config(None, 'u', 'boot.ipxe', registry)
+
+
+def test_native_bad_return_type(with_task, registry):
+    with_task(NativeBoot(42))
+    with pytest.raises(TypeError):
+        dispatch.get_boot_config(None, 'u', 'boot.ipxe', registry)
+
+
+def test_provider_load_failure_is_clear(tmp_path, monkeypatch):
+    """A provider whose module is missing stops start-up with its name."""
+    dist = tmp_path / 'broken_provider-1.0.dist-info'
+    dist.mkdir()
+    (dist / 'METADATA').write_text('Name: broken-provider\nVersion: 1.0\n')
+    (dist / 'entry_points.txt').write_text(
+        '[ironic_boot_config_mw.providers]\n'
+        'broken = no_such_module_here:Provider\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    # stevedore remembers a namespace's entry points per process.
+    monkeypatch.setattr(stevedore.ExtensionManager, 'ENTRY_POINT_CACHE', {},
+                        raising=False)
+    with pytest.raises(exception.ProviderLoadError,
+                       match="provider broken: No module named "
+                             "'no_such_module_here'"):
+        dispatch.ProviderRegistry(['ipxe', 'broken'])
