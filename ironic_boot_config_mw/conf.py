@@ -93,7 +93,11 @@ def validate(conf):
     """
     for group, opts in _own_opts():
         for opt in opts:
-            getattr(getattr(conf, group), opt.dest)
+            try:
+                getattr(getattr(conf, group), opt.dest)
+            except ValueError as exc:
+                raise cfg.ConfigFileValueError(
+                    'Invalid [%s]%s: %s' % (group, opt.dest, exc)) from None
 
 
 def _own_opts():

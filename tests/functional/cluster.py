@@ -112,19 +112,28 @@ class Process:
             return f.read().decode('utf-8', 'replace')
 
     def signal(self, signum):
+        """Signal the process only (the service launcher's parent)."""
         if self.alive():
             os.kill(self.popen.pid, signum)
+
+    def signal_group(self, signum):
+        """Signal the process and the workers it forked (its own session)."""
+        if self.alive():
+            os.killpg(self.popen.pid, signum)
 
     def stop(self, timeout=15):
         if self.alive():
             # SIGCONT first: a test may have stopped it with SIGSTOP.
-            self.signal(signal.SIGCONT)
+            self.signal_group(signal.SIGCONT)
             self.signal(signal.SIGTERM)
             try:
                 self.popen.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.signal(signal.SIGKILL)
+                self.signal_group(signal.SIGKILL)
                 self.popen.wait(5)
+        with contextlib.suppress(ProcessLookupError):
+            # Workers that outlived their parent.
+            os.killpg(self.popen.pid, signal.SIGKILL)
         self._log.close()
 
 
@@ -143,7 +152,8 @@ class IronicCluster:
     def __init__(self, workdir, db='mysql',
                  conductor_hosts=('127.0.0.2', '127.0.0.3'),
                  all_in_one=False, rpc_transport='json-rpc',
-                 auth_strategy='noauth', extra_conf=None, middleware=True):
+                 auth_strategy='noauth', extra_conf=None, middleware=True,
+                 api_port=None):
         self.workdir = workdir
         self.db = Database(db, workdir)
         self.conductor_hosts = list(conductor_hosts)
@@ -154,7 +164,7 @@ class IronicCluster:
         self.middleware = middleware
         self.processes = []
         self.api_host = '127.0.0.1'
-        self.api_port = free_port(self.api_host)
+        self.api_port = api_port or free_port(self.api_host)
         self.shim_port = free_port_on_all(self.conductor_hosts)
         self.images = os.path.join(workdir, 'images')
         os.makedirs(self.images, exist_ok=True)
@@ -187,7 +197,7 @@ class IronicCluster:
     def api_url(self):
         return 'http://%s:%d' % (self.api_host, self.api_port)
 
-    def conf_for(self, host=None):
+    def conf_for(self, host=None, overrides=None):
         """The ``ironic.conf`` content of the process on ``host``."""
         conf = {
             'DEFAULT': {
@@ -234,14 +244,19 @@ class IronicCluster:
             conf['boot_config_json_rpc']['host_ip'] = host
             conf['deploy'] = {'http_root': c['http_root'],
                               'http_url': c['http_url']}
-            conf['pxe'] = {'tftp_root': c['tftp_root']}
-        for section, values in self.extra_conf.items():
-            conf.setdefault(section, {}).update(values)
+            conf['pxe'] = {
+                'tftp_root': c['tftp_root'],
+                'tftp_master_path': os.path.join(c['tftp_root'], 'master'),
+                'instance_master_path': os.path.join(c['http_root'],
+                                                     'master_images')}
+        for extra in (self.extra_conf, overrides or {}):
+            for section, values in extra.items():
+                conf.setdefault(section, {}).update(values)
         return conf
 
-    def write_conf(self, name, host=None):
+    def write_conf(self, name, host=None, overrides=None):
         parser = configparser.ConfigParser(interpolation=None)
-        for section, values in self.conf_for(host).items():
+        for section, values in self.conf_for(host, overrides).items():
             if section != 'DEFAULT':
                 parser.add_section(section)
             for key, value in values.items():
@@ -278,6 +293,21 @@ class IronicCluster:
                 self.conductors[host]['shim'] = self.start_shim(host)
         self.wait_ready(timeout)
         return self
+
+    def start_extra_api(self, name, overrides, timeout=90):
+        """Another ironic-api on the same database: its URL."""
+        port = free_port(self.api_host)
+        overrides = dict(overrides)
+        overrides.setdefault('api', {}).update(port=str(port))
+        self.spawn(name, 'ironic-api', self.write_conf(name, None, overrides))
+        url = 'http://%s:%d' % (self.api_host, port)
+
+        def up():
+            self.check_alive()
+            with contextlib.suppress(requests.RequestException):
+                return requests.get(url + '/', timeout=2).status_code == 200
+        wait_for(up, timeout, 'the API at %s' % url)
+        return url
 
     def start_shim(self, host):
         index = self.conductor_hosts.index(host)
@@ -404,8 +434,9 @@ class IronicCluster:
             else hostname
 
     def boot(self, mac, name='boot.ipxe', method='GET', raw_path=None,
-             **kwargs):
+             base=None, **kwargs):
         """Fetch ``/v1/boot/<mac>/<name>`` WITHOUT credentials."""
-        url = self.api_url + (raw_path or '/v1/boot/%s/%s' % (mac, name))
+        url = (base or self.api_url) + (raw_path
+                                        or '/v1/boot/%s/%s' % (mac, name))
         kwargs.setdefault('timeout', 30)
         return requests.request(method, url, **kwargs)
