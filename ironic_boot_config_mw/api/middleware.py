@@ -78,7 +78,7 @@ class BootConfigMiddleware:
             return [_NOT_ALLOWED_BODY]
 
         started = time.monotonic()
-        log_args = {'method': method, 'path': path,
+        log_args = {'method': method, 'path': _printable(path),
                     'remote': environ.get('REMOTE_ADDR', '-')}
         try:
             mac, name = request.parse(path)
@@ -116,6 +116,12 @@ class BootConfigMiddleware:
                         log_args)
         start_response('404 Not Found', _NOT_FOUND_HEADERS)
         return [b''] if log_args['method'] == 'HEAD' else [_NOT_FOUND_BODY]
+
+
+def _printable(path, limit=200):
+    """The path as one log-safe line: no forged lines from a caller."""
+    text = path[:limit].encode('unicode_escape').decode('ascii')
+    return text + '...' if len(path) > limit else text
 
 
 def filter_factory(global_conf, **local_conf):

@@ -277,3 +277,15 @@ def test_paste_filter_factory_wraps_app(transport_none):
     app = middleware.filter_factory({})(ironic_app)
     assert isinstance(app, middleware.BootConfigMiddleware)
     assert app.application is ironic_app
+
+
+def test_log_line_cannot_be_forged(caplog):
+    caplog.set_level(logging.INFO, logger='ironic_boot_config_mw')
+    app = make_app()
+    app.get('/', status=404, extra_environ={
+        'PATH_INFO': '/v1/boot/x\n2026-01-01 INFO forged/' + 'a' * 500})
+    lines = [r.getMessage() for r in caplog.records
+             if r.getMessage().startswith('GET /v1/boot/')]
+    assert len(lines) == 1 and '\n' not in lines[0]
+    assert '\\n2026-01-01 INFO forged' in lines[0]
+    assert len(lines[0]) < 400
