@@ -1,52 +1,37 @@
 """Local demo: an all-in-one Ironic on SQLite with the /v1/boot filter.
 
 Starts ``ironic`` (API + conductor in one process, ``rpc_transport = none``)
-with ``[api]middleware = boot_config``, enrolls a few fake-hardware nodes
-with the ``ipxe`` boot interface, brings them to ``clean wait`` through real
-automated cleaning, serves the conductor's ``http_root`` the way a real
-deployment's HTTP server would, and prints what to fetch. Ctrl-C stops
-everything it started.
+with ``[api]middleware = boot_config`` and ``[pxe]ipxe_use_boot_config_api``,
+enrolls a few fake-hardware nodes with the ``ipxe`` boot interface, brings
+them to ``clean wait`` through real automated cleaning, serves the
+conductor's ``http_root`` (with the root ``boot.ipxe`` that links to the API)
+the way a real deployment's HTTP server would, and prints what to fetch and,
+where QEMU and iPXE are installed, how to boot a real iPXE VM against it.
+URLs inside the scripts use 10.0.2.2, this host as a QEMU guest sees it.
+Ctrl-C stops everything it started.
 
 Usage: ``tox -e demo`` (or ``python tools/demo.py [--check] [--keep]``).
 """
 
 import argparse
-import functools
-import http.server
 import os
 import shutil
 import signal
 import socket
 import sys
 import tempfile
-import threading
 import time
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from tests.functional import cluster as cluster_mod  # noqa: E402
+from tests.functional import vm  # noqa: E402
 
 NODES = 3
 
 
 def mac(n):
     return '52:54:00:12:34:%02x' % (0x56 + n)
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, fmt, *args):
-        pass
-
-
-def serve_http_root(c, host):
-    """What nginx does in a real deployment: serve http_root at http_url."""
-    conf = c.conductors[host]
-    port = urllib.parse.urlsplit(conf['http_url']).port
-    handler = functools.partial(QuietHandler, directory=conf['http_root'])
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', port), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def preferred_port(port):
@@ -59,9 +44,23 @@ def preferred_port(port):
         return cluster_mod.free_port()
 
 
+def qemu_available():
+    import shutil
+    return bool(shutil.which('qemu-system-x86_64')) and os.path.exists(
+        vm.IPXE_KERNEL)
+
+
+def local(url):
+    """A URL inside the scripts (10.0.2.2, as the VM sees this host), as
+    seen from this host."""
+    return url.replace(vm.GUEST_HOST, '127.0.0.1')
+
+
 def check(c, uuids):
     """Fetch what the demo prints; fail loudly if anything is off."""
     import requests
+    root = requests.get(local(root_url(c)), timeout=10).text
+    assert '/v1/boot/${net${boot_config_netid}/mac}/boot.ipxe' in root
     for n, uuid in enumerate(uuids):
         for form in (mac(n), mac(n).replace(':', '-').upper()):
             resp = c.boot(form)
@@ -69,9 +68,22 @@ def check(c, uuids):
             assert resp.text.startswith('#!ipxe') and uuid in resp.text
         kernel = [line.split()[1] for line in resp.text.splitlines()
                   if line.startswith('kernel ')][0]
-        assert requests.get(kernel, timeout=10).status_code == 200
+        assert requests.get(local(kernel), timeout=10).status_code == 200
     assert c.boot('52:54:00:00:00:00').status_code == 404
-    print('check: OK, every printed URL answered as described')
+    print('check: OK, every printed URL answered as described', flush=True)
+    if qemu_available():
+        since = time.time()
+        server = c.http_servers['127.0.0.2']
+        ramdisk = '/%s/deploy_ramdisk' % uuids[0]
+        took = vm.boot([mac(0)], root_url(c),
+                       until=lambda: server.first(ramdisk, since))
+        print('check: OK, an iPXE VM as demo-0 fetched the root script, its '
+              'script from the API and its kernel and ramdisk in %.1f s'
+              % took, flush=True)
+
+
+def root_url(c):
+    return c.conductors['127.0.0.2']['http_url'] + '/boot.ipxe'
 
 
 def main():
@@ -85,17 +97,18 @@ def main():
     args = parser.parse_args()
 
     workdir = tempfile.mkdtemp(prefix='ironic-boot-config-demo-')
-    c = cluster_mod.IronicCluster(workdir, db='sqlite',
-                                  conductor_hosts=['127.0.0.2'],
-                                  all_in_one=True, rpc_transport='none',
-                                  api_port=preferred_port(6385))
+    c = cluster_mod.IronicCluster(
+        workdir, db='sqlite', conductor_hosts=['127.0.0.2'],
+        all_in_one=True, rpc_transport='none',
+        api_port=preferred_port(6385), http_host=vm.GUEST_HOST,
+        boot_config_api=True,
+        deploy_kernel=vm.IPXE_KERNEL if qemu_available() else None)
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-    server = None
     try:
         print('Starting an all-in-one Ironic (SQLite) in %s ...' % workdir,
               flush=True)
         c.start()
-        server = serve_http_root(c, '127.0.0.2')
+        c.serve_http()
         uuids = [c.create_node([mac(n)], name='demo-%d' % n)
                  for n in range(NODES)]
         print('Enrolled %d fake-hardware nodes; cleaning them into '
@@ -111,8 +124,6 @@ def main():
         pass
     finally:
         print('\nStopping ...', flush=True)
-        if server is not None:
-            server.shutdown()
         c.stop()
         if args.keep:
             print('Kept %s' % workdir)
@@ -124,19 +135,24 @@ def main():
 
 def print_usage(c, uuids, workdir):
     api = c.api_url
-    http_url = c.conductors['127.0.0.2']['http_url']
+    http_url = local(c.conductors['127.0.0.2']['http_url'])
     print('\nReady. Ironic API: %s (auth: noauth), /v1/boot served by '
           'ironic-boot-config-mw.' % api)
     print('Nodes (boot interface ipxe, provision state "clean wait"):')
     for n, uuid in enumerate(uuids):
         print('  demo-%d  %s  MAC %s' % (n, uuid, mac(n)))
-    print('\nThe per-node iPXE script, as iPXE asks for it:')
+    print('\nThe root boot.ipxe that static DHCP hands out, rendered by '
+          'Ironic;\nit asks the API for each NIC, then falls back like '
+          'stock Ironic:')
+    print('  curl %s/boot.ipxe' % http_url)
+    print('The per-node iPXE script, as iPXE asks for it:')
     print('  curl -i %s/v1/boot/%s/boot.ipxe' % (api, mac(0)))
     print('  curl -i %s/v1/boot/%s/boot.ipxe   # %%3A, as iPXE sends ${mac}'
           % (api, mac(0).replace(':', '%3A')))
     print('  curl -i %s/v1/boot/%s/boot.ipxe' % (
         api, mac(1).replace(':', '-').upper()))
-    print('Its kernel, from the conductor\'s http_url:')
+    print('Its kernel, from the conductor\'s http_url (10.0.2.2 in the '
+          'script is this host for a VM):')
     print('  curl -I %s/%s/deploy_kernel' % (http_url, uuids[0]))
     print('Every failure is the same 404:')
     print('  curl -i %s/v1/boot/52:54:00:00:00:00/boot.ipxe' % api)
@@ -144,15 +160,13 @@ def print_usage(c, uuids, workdir):
     print('Everything else is plain Ironic:')
     print('  curl -s %s/v1/nodes -H "X-OpenStack-Ironic-API-Version: '
           'latest"' % api)
-    qemu, lkrn = shutil.which('qemu-system-x86_64'), '/usr/lib/ipxe/ipxe.lkrn'
-    if qemu and os.path.exists(lkrn):
-        print('Boot a real iPXE VM as demo-0 (QEMU user networking: '
-              '10.0.2.2 is this host):')
-        print('  timeout 60 %s -kernel %s -m 256 -display none -no-reboot '
-              '-serial stdio -netdev user,id=n0,bootfile=http://10.0.2.2:%d'
-              '/v1/boot/%s/boot.ipxe -device virtio-net-pci,netdev=n0,'
-              'mac=%s,romfile=' % (qemu, lkrn, c.api_port,
-                                   mac(0).replace(':', '%3A'), mac(0)))
+    if qemu_available():
+        print('Boot a real iPXE VM as demo-0 (DHCP hands it the root '
+              'script; stop it with Ctrl-A X):')
+        print('  timeout 120 qemu-system-x86_64 -kernel %s -m 256 -nographic '
+              '-no-reboot -netdev user,id=n0,bootfile=%s -device '
+              'virtio-net-pci,netdev=n0,mac=%s,romfile='
+              % (vm.IPXE_KERNEL, root_url(c), mac(0)))
     print('Logs: %s/*.log' % workdir, flush=True)
 
 

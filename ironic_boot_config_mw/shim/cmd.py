@@ -1,8 +1,13 @@
-"""``ironic-boot-config-conductor``: the shim beside each ironic-conductor.
+"""Commands run beside each ironic-conductor, with its configuration file.
 
-Run it with the conductor's own configuration file::
+``ironic-boot-config-conductor --config-file /etc/ironic/ironic.conf``
+    the shim: serves ``get_boot_config`` for the conductor's nodes. When
+    ``[pxe]ipxe_use_boot_config_api`` is set it first writes the root iPXE
+    template, so start it before ``ironic-conductor``.
 
-    ironic-boot-config-conductor --config-file /etc/ironic/ironic.conf
+``ironic-boot-config-root-template --config-file /etc/ironic/ironic.conf``
+    writes (or reverts) only the root iPXE template and exits: for the
+    all-in-one ``ironic`` process (no shim) or an init container.
 """
 
 # NOTE: first, as Ironic's own commands do: 2025.2 and newer select
@@ -22,11 +27,14 @@ from oslo_service import service
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw import exception
 from ironic_boot_config_mw.providers import dispatch
+from ironic_boot_config_mw.shim import root_script
 from ironic_boot_config_mw.shim import manager
 from ironic_boot_config_mw.shim import service as shim_service
 
 CONF = cfg.CONF
 LOG = log.getLogger(__name__)
+_START_UP_ERRORS = (cfg.Error, ValueError, OSError,
+                    exception.ProviderLoadError, root_script.RootScriptError)
 
 
 def main(argv=None):
@@ -39,14 +47,29 @@ def main(argv=None):
                  '/v1/boot itself.')
     try:
         bc_conf.validate(CONF)
+        root_script.ensure_template(CONF)
         registry = dispatch.ProviderRegistry(CONF.enabled_boot_interfaces)
-    except (cfg.Error, ValueError, exception.ProviderLoadError) as exc:
+    except _START_UP_ERRORS as exc:
         sys.exit('ironic-boot-config-conductor: %s' % exc)
 
     svc = shim_service.BootConfigService(
         CONF.host, manager.BootConfigManager(registry))
     launcher = service.launch(CONF, svc, restart_method='mutate')
     return launcher.wait()
+
+
+def write_root_template(argv=None):
+    argv = sys.argv if argv is None else argv
+    bc_conf.register_opts(CONF)
+    ironic_service.prepare_command(argv)
+    try:
+        bc_conf.validate(CONF)
+        path = root_script.ensure_template(CONF)
+    except _START_UP_ERRORS as exc:
+        sys.exit('ironic-boot-config-root-template: %s' % exc)
+    print('%s %s' % (CONF.pxe.ipxe_boot_script,
+                     'written' if path else 'unchanged'))
+    return 0
 
 
 if __name__ == '__main__':

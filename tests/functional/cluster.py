@@ -9,17 +9,27 @@ Every wait is bounded.
 
 import configparser
 import contextlib
+import datetime
+import functools
+import http.server
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
 import requests
 
 BIN = os.path.dirname(sys.executable)
+# The filter's one log line per request (its own request log).
+_BOOT_LOG = re.compile(r'^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \d+ \w+ '
+                       r'ironic_boot_config_mw\.api\.middleware .*?'
+                       r'(GET|HEAD) (\S+) from \S+: (\d{3})')
 API_VERSION_HEADER = {'X-OpenStack-Ironic-API-Version': 'latest'}
 WAIT_STATES_REACHED = ('clean wait',)
 
@@ -121,7 +131,7 @@ class Process:
         if self.alive():
             os.killpg(self.popen.pid, signum)
 
-    def stop(self, timeout=15):
+    def stop(self, timeout=40):
         if self.alive():
             # SIGCONT first: a test may have stopped it with SIGSTOP.
             self.signal_group(signal.SIGCONT)
@@ -137,6 +147,39 @@ class Process:
         self._log.close()
 
 
+class StaticServer:
+    """Serves a conductor's http_root as nginx would, logging requests."""
+
+    def __init__(self, root, port, host='127.0.0.1'):
+        self.requests = []  # (time.time(), method, path, status)
+        log = self.requests
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def log_request(self, code='-', size='-'):
+                log.append((time.time(), self.command, self.path,
+                            int(getattr(code, 'value', code))))
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(
+            (host, port), functools.partial(Handler, directory=root))
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+
+    def first(self, path, since=0.0):
+        """(time, status) of the first request for ``path``, or None."""
+        for when, _method, got, status in list(self.requests):
+            if got == path and when >= since:
+                return when, status
+        return None
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class IronicCluster:
     """API + conductors + shims over one database, all on loopback.
 
@@ -146,14 +189,22 @@ class IronicCluster:
     :param all_in_one: run ``ironic`` (API + conductor in one process)
         on each conductor host instead of a separate API.
     :param rpc_transport: ``json-rpc``, ``oslo`` or ``none``.
-    :param api_conf: extra ``{section: {option: value}}`` for every process.
+    :param extra_conf: extra ``{section: {option: value}}`` for every
+        process.
+    :param http_host: host in each conductor's ``[deploy]http_url``: what
+        the booting machine uses to reach this host (QEMU: 10.0.2.2).
+    :param boot_config_api: set ``[pxe]ipxe_use_boot_config_api`` with the
+        template at ``<workdir>/templates-N/boot.ipxe`` and the API root URL
+        on ``http_host``.
+    :param deploy_kernel: a file to use as every node's deploy kernel.
     """
 
     def __init__(self, workdir, db='mysql',
                  conductor_hosts=('127.0.0.2', '127.0.0.3'),
                  all_in_one=False, rpc_transport='json-rpc',
                  auth_strategy='noauth', extra_conf=None, middleware=True,
-                 api_port=None):
+                 api_port=None, http_host='127.0.0.1', boot_config_api=False,
+                 deploy_kernel=None):
         self.workdir = workdir
         self.db = Database(db, workdir)
         self.conductor_hosts = list(conductor_hosts)
@@ -162,6 +213,9 @@ class IronicCluster:
         self.auth_strategy = auth_strategy
         self.extra_conf = extra_conf or {}
         self.middleware = middleware
+        self.http_host = http_host
+        self.boot_config_api = boot_config_api
+        self.http_servers = {}
         self.processes = []
         self.api_host = '127.0.0.1'
         self.api_port = api_port or free_port(self.api_host)
@@ -171,11 +225,18 @@ class IronicCluster:
         for name in ('deploy_kernel', 'deploy_ramdisk'):
             with open(os.path.join(self.images, name), 'wb') as f:
                 f.write(b'fake %s\n' % name.encode())
+        if deploy_kernel:
+            shutil.copyfile(deploy_kernel,
+                            os.path.join(self.images, 'deploy_kernel'))
         self.conductors = {}
         for index, host in enumerate(self.conductor_hosts):
+            http_port = free_port()
             self.conductors[host] = {
                 'http_root': os.path.join(workdir, 'httproot-%d' % index),
-                'http_url': 'http://127.0.0.1:%d' % free_port(),
+                'http_port': http_port,
+                'http_url': 'http://%s:%d' % (http_host, http_port),
+                'template': os.path.join(workdir, 'templates-%d' % index,
+                                         'boot.ipxe'),
                 'tftp_root': os.path.join(workdir, 'tftproot-%d' % index),
                 'json_rpc_port': free_port(host),
             }
@@ -249,6 +310,12 @@ class IronicCluster:
                 'tftp_master_path': os.path.join(c['tftp_root'], 'master'),
                 'instance_master_path': os.path.join(c['http_root'],
                                                      'master_images')}
+            if self.boot_config_api:
+                conf['pxe'].update(
+                    ipxe_use_boot_config_api='true',
+                    ipxe_boot_script=c['template'],
+                    ipxe_config_api_root_url='http://%s:%d' % (
+                        self.http_host, self.api_port))
         for extra in (self.extra_conf, overrides or {}):
             for section, values in extra.items():
                 conf.setdefault(section, {}).update(values)
@@ -286,13 +353,31 @@ class IronicCluster:
         for index, host in enumerate(self.conductor_hosts):
             path = self.write_conf('conductor-%d' % index, host)
             self.conf_paths[host] = path
+            # The documented order: the shim (which writes the root iPXE
+            # template) before the conductor (which renders it).
+            if self.rpc_transport != 'none':
+                self.conductors[host]['shim'] = self.start_shim(host)
+                if self.boot_config_api:
+                    wait_for(lambda: os.path.exists(
+                        self.conductors[host]['template'])
+                        or self.check_alive(), timeout, 'the root template')
+            elif self.boot_config_api:
+                subprocess.run([os.path.join(BIN, 'ironic-boot-config-'
+                                             'root-template'),
+                                '--config-file', path], check=True,
+                               timeout=120, capture_output=True)
             command = 'ironic' if self.all_in_one else 'ironic-conductor'
             self.conductors[host]['process'] = self.spawn(
                 'conductor-%d' % index, command, path)
-            if self.rpc_transport != 'none':
-                self.conductors[host]['shim'] = self.start_shim(host)
         self.wait_ready(timeout)
         return self
+
+    def serve_http(self):
+        """Start an HTTP server on each conductor's http_root."""
+        for host, c in self.conductors.items():
+            self.http_servers[host] = StaticServer(c['http_root'],
+                                                   c['http_port'])
+        return self.http_servers
 
     def start_extra_api(self, name, overrides, timeout=90):
         """Another ironic-api on the same database: its URL."""
@@ -361,6 +446,8 @@ class IronicCluster:
         return False
 
     def stop(self):
+        for server in self.http_servers.values():
+            server.stop()
         for proc in reversed(self.processes):
             proc.stop()
         self.db.drop()
@@ -381,13 +468,26 @@ class IronicCluster:
                                                  resp.status_code, resp.text))
         return resp.json() if resp.content else None
 
+    def boot_requests(self, process=None):
+        """``(time.time(), method, path, status)`` of each /v1/boot request,
+        from the API's log."""
+        result = []
+        for line in (process or self.api).log().splitlines():
+            m = _BOOT_LOG.match(line)
+            if m:
+                when = datetime.datetime.strptime(m.group(1),
+                                                  '%Y-%m-%d %H:%M:%S.%f')
+                result.append((when.timestamp(), m.group(2), m.group(3),
+                               int(m.group(4))))
+        return result
+
     def create_node(self, macs, boot_interface='ipxe', name=None,
-                    pxe_enabled=True):
+                    pxe_enabled=True, deploy_interface='direct'):
         node = self.call('POST', '/v1/nodes', json={
             'name': name,
             'driver': 'fake-hardware',
             'boot_interface': boot_interface,
-            'deploy_interface': 'direct',
+            'deploy_interface': deploy_interface,
             'driver_info': {
                 'deploy_kernel': 'file://%s/deploy_kernel' % self.images,
                 'deploy_ramdisk': 'file://%s/deploy_ramdisk' % self.images,
