@@ -23,7 +23,8 @@ def ironic_conf(tmp_path_factory):
     CONF.set_override('tftp_root', str(tmp_path_factory.mktemp('tftp')),
                       'pxe')
     CONF.set_override('enabled_hardware_types', ['fake-hardware'])
-    CONF.set_override('enabled_boot_interfaces', ['fake', 'ipxe'])
+    CONF.set_override('enabled_boot_interfaces',
+                      ['fake', 'ipxe', 'pxe', 'http'])
     CONF.set_override('enabled_deploy_interfaces', ['fake', 'direct'])
     CONF.set_override('enabled_network_interfaces', ['noop'])
     CONF.set_override('enabled_power_interfaces', ['fake'])

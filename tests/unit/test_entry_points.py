@@ -25,10 +25,13 @@ def test_paste_filter():
 
 
 def test_providers():
+    from ironic_boot_config_mw.providers import grub
     from ironic_boot_config_mw.providers import ipxe
-    assert names('ironic_boot_config_mw.providers') == ['http-ipxe', 'ipxe']
-    assert load('ironic_boot_config_mw.providers', 'ipxe') \
-        is ipxe.IPXEProvider
+    ours = {'ipxe': ipxe.IPXEProvider, 'http-ipxe': ipxe.IPXEProvider,
+            'pxe': grub.GrubProvider, 'http': grub.GrubProvider}
+    assert set(ours) <= set(names('ironic_boot_config_mw.providers'))
+    for name, cls in ours.items():
+        assert load('ironic_boot_config_mw.providers', name) is cls
 
 
 def test_oslo_config_opts():

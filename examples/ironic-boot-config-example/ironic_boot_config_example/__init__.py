@@ -1,0 +1,1 @@
+"""An example third-party boot interface that serves /v1/boot."""

@@ -1,0 +1,21 @@
+"""The provider of ``example-ipxe``: the common case in a few lines."""
+
+from ironic.common import pxe_utils
+from oslo_config import cfg
+
+from ironic_boot_config_mw.providers import base
+
+CONF = cfg.CONF
+
+
+class ExampleProvider(base.FileProvider):
+    """Serves the iPXE script that the conductor wrote for the node."""
+
+    files = {'boot.ipxe': 'text/plain'}
+
+    def root(self):
+        return CONF.deploy.http_root
+
+    def path(self, task, name):
+        return pxe_utils.get_pxe_config_file_path(task.node.uuid,
+                                                  ipxe_enabled=True)
