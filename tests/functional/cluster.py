@@ -307,6 +307,7 @@ class IronicCluster:
                               'http_url': c['http_url']}
             conf['pxe'] = {
                 'tftp_root': c['tftp_root'],
+                'tftp_server': host,
                 'tftp_master_path': os.path.join(c['tftp_root'], 'master'),
                 'instance_master_path': os.path.join(c['http_root'],
                                                      'master_images')}

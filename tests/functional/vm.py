@@ -12,6 +12,8 @@ import time
 from tests import services
 
 IPXE_KERNEL = '/usr/lib/ipxe/ipxe.lkrn'
+OVMF = '/usr/share/ovmf/OVMF.fd'
+GRUB_MODULES = '/usr/lib/grub/x86_64-efi'
 GUEST_HOST = '10.0.2.2'
 
 
@@ -22,16 +24,46 @@ def require_qemu():
     return qemu
 
 
+def require_grub():
+    qemu = require_qemu()
+    services.require_program('grub-mkimage')
+    for path in (OVMF, GRUB_MODULES):
+        if not os.path.exists(path):
+            services.require_program(path)  # fails or skips, saying why
+    return qemu
+
+
+def build_grub(path):
+    """A netboot GRUB EFI image, prefix /grub, as the notes' setup."""
+    subprocess.run(['grub-mkimage', '-O', 'x86_64-efi', '-p', '/grub',
+                    '-o', path, 'efinet', 'net', 'tftp', 'http', 'normal',
+                    'configfile', 'echo', 'linux', 'sleep', 'reboot', 'halt'],
+                   check=True, timeout=60)
+    return path
+
+
 def boot(macs, bootfile_url, until, timeout=90, log_path=None):
     """Boot iPXE with one virtio NIC per MAC until ``until()`` is true.
 
     :returns: seconds it took; raises TimeoutError after ``timeout``.
     """
-    argv = [require_qemu(), '-kernel', IPXE_KERNEL, '-m', '256',
-            '-display', 'none', '-no-reboot', '-nodefaults',
-            '-serial', 'file:%s' % (log_path or os.devnull)]
+    argv = [require_qemu(), '-kernel', IPXE_KERNEL, '-m', '256']
+    return _run(argv, macs, 'bootfile=%s' % bootfile_url, until, timeout,
+                log_path)
+
+
+def boot_grub(macs, tftp_dir, until, timeout=120, log_path=None):
+    """UEFI (OVMF) netboots GRUB from QEMU's TFTP server on ``tftp_dir``."""
+    argv = [require_grub(), '-bios', OVMF, '-m', '512']
+    return _run(argv, macs, 'tftp=%s,bootfile=grubx64.efi' % tftp_dir,
+                until, timeout, log_path)
+
+
+def _run(argv, macs, boot_options, until, timeout, log_path):
+    argv = argv + ['-display', 'none', '-no-reboot', '-nodefaults',
+                   '-serial', 'file:%s' % (log_path or os.devnull)]
     for index, mac in enumerate(macs):
-        argv += ['-netdev', 'user,id=n%d,bootfile=%s' % (index, bootfile_url),
+        argv += ['-netdev', 'user,id=n%d,%s' % (index, boot_options),
                  '-device', 'virtio-net-pci,netdev=n%d,mac=%s,romfile='
                  % (index, mac)]
     started = time.monotonic()
@@ -39,15 +71,12 @@ def boot(macs, bootfile_url, until, timeout=90, log_path=None):
                             stderr=subprocess.STDOUT)
     try:
         while time.monotonic() - started < timeout:
+            exited = proc.poll() is not None
+            if exited:
+                time.sleep(0.5)  # the guest rebooted (-no-reboot): last look
             if until():
                 return time.monotonic() - started
-            if proc.poll() is not None and until():
-                return time.monotonic() - started
-            if proc.poll() is not None:
-                # The guest ended (reboot under -no-reboot); last look.
-                time.sleep(0.5)
-                if until():
-                    return time.monotonic() - started
+            if exited:
                 raise RuntimeError('the VM exited (%s) before the expected '
                                    'requests' % proc.returncode)
             time.sleep(0.2)

@@ -1,0 +1,119 @@
+"""Boot interfaces opt in without changing this package, on real processes.
+
+The example package under ``examples/`` is installed with pip into this
+environment; its boot interfaces are enabled in ``ironic.conf`` like any
+out-of-tree interface. ``example-ipxe`` is served by the example's provider,
+``example-native`` by its own ``get_boot_config`` (which wins over the
+provider also registered under its name). The GRUB provider serves ``pxe``
+and ``http`` nodes.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.functional import cluster as cluster_mod
+from tests import services
+
+pytestmark = pytest.mark.slow
+
+EXAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', 'examples',
+                       'ironic-boot-config-example')
+INTERFACES = 'fake,ipxe,pxe,http,example-ipxe,example-native'
+A, B = '127.0.0.2', '127.0.0.3'
+
+
+def mac(n):
+    return '52:54:00:50:00:%02x' % n
+
+
+@pytest.fixture(scope='module')
+def example_installed():
+    pip = [sys.executable, '-m', 'pip', '--disable-pip-version-check', '-q']
+    subprocess.run(pip + ['install', '--no-deps', os.path.abspath(EXAMPLE)],
+                   check=True, timeout=300)
+    yield
+    subprocess.run(pip + ['uninstall', '-y', 'ironic-boot-config-example'],
+                   check=True, timeout=120)
+
+
+@pytest.fixture(scope='module')
+def cluster(tmp_path_factory, example_installed):
+    services.require('mariadb')
+    workdir = str(tmp_path_factory.mktemp('providers'))
+    c = cluster_mod.IronicCluster(
+        workdir, db='mysql', conductor_hosts=[A, B],
+        extra_conf={'DEFAULT': {'enabled_boot_interfaces': INTERFACES}})
+    try:
+        c.start()
+        c.nodes = {}
+        for n, iface in enumerate(['example-ipxe', 'example-native', 'pxe',
+                                   'http']):
+            c.nodes[iface] = (c.create_node([mac(n)], boot_interface=iface),
+                              mac(n))
+        c.to_clean_wait([u for u, _ in c.nodes.values()])
+        yield c
+    finally:
+        c.stop()
+
+
+def read(c, root_key, uuid):
+    owner = c.owner(uuid)
+    with open(os.path.join(c.conductors[owner][root_key], uuid,
+                           'config'), 'rb') as f:
+        return owner, f.read()
+
+
+def test_example_provider_serves_its_interface(cluster):
+    uuid, m = cluster.nodes['example-ipxe']
+    _owner, script = read(cluster, 'http_root', uuid)
+    resp = cluster.boot(m)
+    assert resp.status_code == 200
+    assert resp.content == script
+    assert cluster.boot(m, 'grub.cfg').status_code == 404
+
+
+def test_native_get_boot_config_wins_over_a_provider(cluster):
+    uuid, m = cluster.nodes['example-native']
+    _owner, script = read(cluster, 'http_root', uuid)
+    resp = cluster.boot(m)
+    assert resp.status_code == 200
+    assert resp.content == (b'#!ipxe\n# served by example-native itself\n'
+                            + script)
+
+
+def test_native_unsupported_is_the_generic_404(cluster):
+    _uuid, m = cluster.nodes['example-native']
+    resp = cluster.boot(m, 'other.cfg')
+    reference = cluster.boot('52:54:00:ff:ff:ff')
+    assert resp.status_code == 404
+    assert resp.content == reference.content == b'# Not Found\n'
+    assert 'does not support get_boot_config' in cluster.api.log()
+
+
+def test_shims_loaded_the_example_provider(cluster):
+    for host in (A, B):
+        log = cluster.conductors[host]['shim'].log()
+        assert 'example-ipxe' in log and 'example-native' in log
+
+
+@pytest.mark.parametrize('iface', ['pxe', 'http'])
+def test_grub_cfg_points_at_the_owning_conductor(cluster, iface):
+    uuid, m = cluster.nodes[iface]
+    owner, written = read(cluster, 'tftp_root', uuid)
+    resp = cluster.boot(m, 'grub.cfg')
+    assert resp.status_code == 200
+    body = resp.text
+    assert body.startswith('set default=deploy')
+    own = cluster.conductors[owner]
+    if iface == 'http':
+        device = '(http,%s)' % own['http_url'].split('//', 1)[1]
+    else:
+        device = '(tftp,%s)' % owner  # the owner's [pxe]tftp_server
+    assert '    linux %s/%s/deploy_kernel ' % (device, uuid) in body
+    assert '    initrd %s/%s/deploy_ramdisk\n' % (device, uuid) in body
+    # Only the load lines changed.
+    assert len(body.splitlines()) == len(written.decode().splitlines())
+    assert cluster.boot(m).status_code == 404  # no boot.ipxe for GRUB
