@@ -14,7 +14,10 @@ TOPIC = 'ironic.boot_config'
 #: Version of the shim's RPC API.
 #:
 #: 1.0 - get_boot_config(context, node_id, name)
-RPC_API_VERSION = '1.0'
+#: 1.1 - get_boot_config(..., boot_interface=None): the API passes the boot
+#:       interface it read, so a provider that needs no task is served
+#:       without one. Upgrade the shims before the APIs.
+RPC_API_VERSION = '1.1'
 #: The one method the shim exposes.
 METHOD = 'get_boot_config'
 

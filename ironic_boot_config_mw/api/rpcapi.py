@@ -1,5 +1,6 @@
 """Client of the shim's RPC API, aimed at the node's owning conductor."""
 
+import functools
 import inspect
 
 from ironic.common.json_rpc import client as json_rpc
@@ -37,8 +38,8 @@ class BootConfigAPI:
             # conductor side in the API.
             from ironic_boot_config_mw.providers import dispatch
             registry = dispatch.ProviderRegistry(conf.enabled_boot_interfaces)
-            self._local = lambda ctx, node_id, name: dispatch.get_boot_config(
-                ctx, node_id, name, registry)
+            self._local = functools.partial(dispatch.get_boot_config,
+                                            registry=registry)
             return
 
         # Ironic's own hash ring, exactly as the conductor API uses it.
@@ -63,10 +64,12 @@ class BootConfigAPI:
             by the transport.
         """
         if self._local is not None:
-            return self._local(context, node.uuid, name), LOCAL
+            return self._local(context, node.uuid, name,
+                               boot_interface=node.boot_interface), LOCAL
         host = self._ring.get_conductor_for(node)
         data = self._prepare(host).call(context, rpc.METHOD,
-                                        node_id=node.uuid, name=name)
+                                        node_id=node.uuid, name=name,
+                                        boot_interface=node.boot_interface)
         return rpc.from_wire(data), host
 
     def _prepare(self, host):

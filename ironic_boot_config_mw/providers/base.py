@@ -29,14 +29,36 @@ class BootConfig(typing.NamedTuple):
     content_type: str = 'text/plain'
 
 
+class NodeIdentity(typing.NamedTuple):
+    """The node as a provider without a task sees it."""
+
+    uuid: str
+    boot_interface: str
+
+
+class WithoutTask(typing.NamedTuple):
+    """Given instead of a task to providers with ``needs_task = False``."""
+
+    node: NodeIdentity
+
+
 class BootConfigProvider(abc.ABC):
     """Base class of providers."""
+
+    #: Whether the provider needs a task (a shared lock, the node and its
+    #: driver loaded). A provider that only needs the node's UUID sets it to
+    #: False: the shim then calls it with a :class:`WithoutTask` (``node``
+    #: with ``uuid`` and ``boot_interface`` only): no lock, no database read,
+    #: no driver. It gives up the node's fields and the shared lock; the
+    #: lock never kept a conductor from rewriting a file meanwhile anyway.
+    needs_task = True
 
     @abc.abstractmethod
     def get_boot_config(self, task, name):
         """Return the configuration ``name`` for ``task.node``.
 
-        :param task: a TaskManager with a SHARED lock on the node.
+        :param task: a TaskManager with a SHARED lock on the node, or a
+            :class:`WithoutTask` if :attr:`needs_task` is False.
         :param name: the configuration name from the URL, e.g. ``boot.ipxe``.
         :returns: a :class:`BootConfig`.
         :raises: BootConfigNotFound if the configuration cannot be produced.

@@ -16,22 +16,34 @@ LOG = log.getLogger(__name__)
 
 #: Entry point namespace of providers, each named after a boot interface.
 NAMESPACE = 'ironic_boot_config_mw.providers'
+#: Ironic's namespace of boot interfaces.
+BOOT_INTERFACES = 'ironic.hardware.interfaces.boot'
 
 
 class ProviderRegistry:
-    """The providers of the enabled boot interfaces, loaded at start-up."""
+    """The providers of the enabled boot interfaces, loaded at start-up,
+    and which of those interfaces implement ``get_boot_config`` natively."""
 
     def __init__(self, boot_interfaces):
         def fail(_manager, entrypoint, exc):
             raise exception.ProviderLoadError(name=entrypoint.name,
                                               reason=exc)
 
+        names = list(boot_interfaces)
         manager = stevedore.NamedExtensionManager(
-            NAMESPACE, names=list(boot_interfaces), invoke_on_load=True,
+            NAMESPACE, names=names, invoke_on_load=True,
             on_load_failure_callback=fail)
         self._providers = {ext.name: ext.obj for ext in manager}
-        LOG.info('Boot config providers loaded for boot interfaces: %s',
-                 ', '.join(sorted(self._providers)) or 'none')
+        # The classes only (Ironic instantiates them): a native
+        # get_boot_config needs its task, whatever the provider says.
+        interfaces = stevedore.NamedExtensionManager(
+            BOOT_INTERFACES, names=names, invoke_on_load=False)
+        self._native = {ext.name for ext in interfaces
+                        if hasattr(ext.plugin, 'get_boot_config')}
+        LOG.info('Boot config providers loaded for boot interfaces: %s; '
+                 'native get_boot_config: %s',
+                 ', '.join(sorted(self._providers)) or 'none',
+                 ', '.join(sorted(self._native)) or 'none')
 
     def get(self, boot_interface):
         try:
@@ -41,16 +53,32 @@ class ProviderRegistry:
                 reason='boot interface %s has neither get_boot_config nor '
                        'a provider' % boot_interface) from None
 
+    def without_task(self, boot_interface):
+        """The provider to call without a task, or None."""
+        provider = self._providers.get(boot_interface)
+        if (provider is None or provider.needs_task
+                or boot_interface in self._native):
+            return None
+        return provider
 
-def get_boot_config(context, node_id, name, registry):
+
+def get_boot_config(context, node_id, name, registry, boot_interface=None):
     """Produce the boot configuration ``name`` of a node.
 
     The boot interface's own ``get_boot_config(task, name)`` (the spec's
-    driver API) wins over a registered provider.
+    driver API) wins over a registered provider. A provider that needs no
+    task is called without one when the caller knows the node's boot
+    interface (the API read it with the node); otherwise a SHARED task is
+    taken, as the spec says.
 
     :raises: BootConfigNotFound (or another Ironic NotFound) when there is
         nothing to serve.
     """
+    provider = registry.without_task(boot_interface)
+    if provider is not None:
+        return provider.get_boot_config(
+            base.WithoutTask(base.NodeIdentity(node_id, boot_interface)), name)
+
     with task_manager.acquire(context, node_id, shared=True,
                               purpose='get boot config') as task:
         native = getattr(task.driver.boot, 'get_boot_config', None)

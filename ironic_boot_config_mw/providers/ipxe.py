@@ -17,6 +17,8 @@ class IPXEProvider(base.FileProvider):
     """Serves ``<[deploy]http_root>/<node uuid>/config`` as ``boot.ipxe``."""
 
     files = {'boot.ipxe': 'text/plain'}
+    # The path is the node's UUID under http_root: no task needed.
+    needs_task = False
 
     def root(self):
         return CONF.deploy.http_root

@@ -29,8 +29,10 @@ class BootConfigManager:
         self._registry = registry
 
     @messaging.expected_exceptions(ironic_exception.NotFound)
-    def get_boot_config(self, context, node_id, name):
+    def get_boot_config(self, context, node_id, name, boot_interface=None):
         """Return the boot configuration ``name`` of node ``node_id``.
+
+        ``boot_interface``: the node's, as the API read it (RPC 1.1).
 
         :returns: the configuration in wire form (:func:`rpc.to_wire`).
         :raises: Ironic NotFound, with the reason as its message.
@@ -39,7 +41,7 @@ class BootConfigManager:
         log_args = {'node': node_id, 'name': name}
         try:
             config = dispatch.get_boot_config(context, node_id, name,
-                                              self._registry)
+                                              self._registry, boot_interface)
         except ironic_exception.NotFound as exc:
             log_args.update(reason=exc, ms=(time.monotonic() - started) * 1e3)
             LOG.info('Boot config %(name)s for node %(node)s: not found: '

@@ -165,7 +165,7 @@ def test_every_refusal_is_the_same_404(cluster):
                    'provision state "manageable"', 'not a MAC address',
                    'grub.cfg is not served for boot interface ipxe',
                    'boot interface fake has neither',
-                   'Port 52:54:00:ff:ff:ff could not be found'):
+                   'no port has MAC 52:54:00:ff:ff:ff'):
         assert reason in log, reason
 
 

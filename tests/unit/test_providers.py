@@ -146,6 +146,29 @@ def test_unknown_node(ironic_db, registry):
                                  'boot.ipxe', registry)
 
 
+def test_ipxe_is_served_without_a_task(make_node, registry, monkeypatch):
+    """The API passes the boot interface it read: no lock, no DB, no driver."""
+    node, _mac = make_node()
+    write_config(node.uuid, b'#!ipxe\nno task\n')
+
+    def no_task(*args, **kwargs):
+        raise AssertionError('a task was taken')
+
+    monkeypatch.setattr(dispatch.task_manager, 'acquire', no_task)
+    config = dispatch.get_boot_config(None, node.uuid, 'boot.ipxe', registry,
+                                      boot_interface='ipxe')
+    assert config.body == b'#!ipxe\nno task\n'
+
+
+def test_without_task_only_for_providers_that_say_so(registry):
+    assert isinstance(registry.without_task('ipxe'), ipxe.IPXEProvider)
+    assert isinstance(registry.without_task('http-ipxe'), ipxe.IPXEProvider)
+    assert registry.without_task('fake') is None        # no provider
+    assert registry.without_task(None) is None          # API did not say
+    grub_registry = dispatch.ProviderRegistry(['pxe', 'http'])
+    assert grub_registry.without_task('pxe') is None    # GRUB needs the node
+
+
 def test_task_is_shared(make_node, registry, monkeypatch):
     node, _mac = make_node()
     write_config(node.uuid)

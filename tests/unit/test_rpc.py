@@ -44,7 +44,7 @@ def test_manager_exposes_only_get_boot_config():
 def test_manager_sends_not_found_as_ironic_not_found(monkeypatch, caplog):
     caplog.set_level(logging.INFO)
 
-    def refuse(context, node_id, name, registry):
+    def refuse(context, node_id, name, registry, boot_interface):
         raise exception.BootConfigNotFound(reason='nothing here')
 
     monkeypatch.setattr(manager.dispatch, 'get_boot_config', refuse)

@@ -1,0 +1,396 @@
+"""Benchmark: the boot path against every in-API alternative, in ONE run.
+
+Stands up real processes on loopback (ironic-api with the filter, a second
+ironic-api without it, 2 conductors, 2 shims, MariaDB), puts N nodes with
+2 NICs each in ``clean wait``, and measures with wrk, side by side:
+
+* ``GET /v1/boot/<mac>/boot.ipxe`` over all MACs (the filter);
+* stock ``GET /v1/lookup?addresses=<mac>`` and ``GET /``;
+* a bare cheroot WSGI app (Ironic's server, same threads, same body size);
+* nginx serving the same per-node file from http_root (the old approach);
+* authenticated ``GET /v1/nodes/<uuid>`` with and without the filter;
+
+then a scaling run (p50/p99 at 100 / 1,000 / 10,000 nodes) and a boot
+storm (1,000 nodes x 2 NICs at 256 connections). Reports req/s, p50/p99,
+errors, CPU per request and RSS of each process, as ``doc/performance.md``
+(markdown) and ``doc/performance.png``. Every run is bounded; everything it
+started is stopped.
+
+Usage: ``tox -e bench`` or ``python tools/bench/run.py [--quick]``.
+"""
+
+import argparse
+import base64
+import datetime
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid as uuidlib
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import procstat  # noqa: E402
+import wrk  # noqa: E402
+
+from tests.functional import cluster as cluster_mod  # noqa: E402
+
+AUTH = 'Authorization: Basic ' + base64.b64encode(
+    b'admin:password').decode()
+LATEST = 'X-OpenStack-Ironic-API-Version: latest'
+SCRIPT = None  # a real per-node script, read from a conductor
+
+
+def mac_of(n, nic):
+    return '52:54:%02x:%02x:%02x:%02x' % (nic, n >> 16, (n >> 8) & 0xff,
+                                         n & 0xff)
+
+
+class Nodes:
+    """Bench nodes written straight into Ironic's tables (real ones would
+    take an automated clean each), in ``clean wait``, 2 NICs each, with
+    the per-node iPXE script in every conductor's http_root."""
+
+    def __init__(self, cluster):
+        import sqlalchemy as sa
+        from ironic.db.sqlalchemy import models
+        self.sa = sa
+        self.cluster = cluster
+        self.engine = sa.create_engine(cluster.db.url)
+        self.nodes_t = models.Node.__table__
+        self.ports_t = models.Port.__table__
+        self.uuids, self.macs = [], []
+
+    def grow(self, total):
+        sa = self.sa
+        with self.engine.begin() as conn:
+            next_id = (conn.execute(sa.select(sa.func.max(
+                self.nodes_t.c.id))).scalar() or 0) + 1
+        nodes, ports = [], []
+        for n in range(len(self.uuids), total):
+            node_uuid = str(uuidlib.uuid4())
+            node_id = next_id + n - len(self.uuids)
+            nodes.append({
+                'id': node_id, 'uuid': node_uuid, 'driver': 'fake-hardware',
+                'provision_state': 'clean wait', 'power_state': 'power on',
+                'boot_interface': 'ipxe', 'deploy_interface': 'direct',
+                'conductor_group': '', 'protected': False,
+                'maintenance': False, 'driver_info': {}, 'properties': {},
+                'instance_info': {}, 'driver_internal_info': {},
+                'extra': {}, 'version': '1.0'})
+            for nic in (1, 2):
+                mac = mac_of(n, nic)
+                ports.append({
+                    'uuid': str(uuidlib.uuid4()), 'node_id': node_id,
+                    'address': mac, 'pxe_enabled': True, 'extra': {},
+                    'available_for_dynamic_portgroup': False,
+                    'version': '1.0'})
+                self.macs.append(mac)
+            self.uuids.append(node_uuid)
+        with self.engine.begin() as conn:
+            for start in range(0, len(nodes), 1000):
+                conn.execute(self.nodes_t.insert(), nodes[start:start + 1000])
+            for start in range(0, len(ports), 2000):
+                conn.execute(self.ports_t.insert(), ports[start:start + 2000])
+        for node in nodes:
+            for conductor in self.cluster.conductors.values():
+                path = os.path.join(conductor['http_root'], node['uuid'])
+                os.makedirs(path, exist_ok=True)
+                with open(os.path.join(path, 'config'), 'wb') as f:
+                    f.write(SCRIPT.replace(b'@UUID@', node['uuid'].encode()))
+
+
+class Service:
+    """A process group whose CPU and RSS are measured."""
+
+    def __init__(self, name, pids_fn):
+        self.name = name
+        self.pids_fn = pids_fn
+
+    def cpu(self):
+        return procstat.cpu_seconds(self.pids_fn())
+
+    def rss(self):
+        return procstat.rss_mb(self.pids_fn())
+
+
+def group(proc):
+    return lambda: procstat.group_pids(proc.pid)
+
+
+def start_bare_cheroot(body_size, threads, workdir):
+    port = cluster_mod.free_port()
+    code = (
+        'import sys\n'
+        'from cheroot import wsgi\n'
+        'body = b"x" * %d\n'
+        'def app(environ, start_response):\n'
+        '    start_response("200 OK", [("Content-Type", "text/plain"),\n'
+        '                              ("Content-Length", str(len(body)))])\n'
+        '    return [body]\n'
+        'server = wsgi.Server(("127.0.0.1", %d), app, numthreads=%d)\n'
+        'server.start()\n' % (body_size, port, threads))
+    proc = cluster_mod.Process('bare-cheroot', [sys.executable, '-c', code],
+                               os.path.join(workdir, 'bare-cheroot.log'))
+    cluster_mod.wait_for(lambda: _listening(port), 30, 'bare cheroot')
+    return proc, 'http://127.0.0.1:%d' % port
+
+
+def start_nginx(http_root, workdir):
+    port = cluster_mod.free_port()
+    conf = os.path.join(workdir, 'nginx.conf')
+    with open(conf, 'w') as f:
+        f.write('worker_processes 1;\ndaemon off;\npid %s/nginx.pid;\n'
+                'error_log %s/nginx-error.log;\n'
+                'events { worker_connections 1024; }\n'
+                'http { access_log off; default_type text/plain;\n'
+                '  client_body_temp_path %s; proxy_temp_path %s;\n'
+                '  fastcgi_temp_path %s; uwsgi_temp_path %s;\n'
+                '  scgi_temp_path %s;\n'
+                '  server { listen 127.0.0.1:%d; root %s; } }\n'
+                % ((workdir,) * 7 + (port, http_root)))
+    proc = cluster_mod.Process('nginx', ['nginx', '-c', conf, '-p', workdir],
+                               os.path.join(workdir, 'nginx.log'))
+    cluster_mod.wait_for(lambda: _listening(port), 30, 'nginx')
+    return proc, 'http://127.0.0.1:%d' % port
+
+
+def _listening(port):
+    try:
+        socket.create_connection(('127.0.0.1', port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def measure(name, base_url, paths, services, headers=(), duration=10,
+            connections=16):
+    before = {s.name: s.cpu() for s in services}
+    result = wrk.run(base_url, paths, duration=duration,
+                     connections=connections, headers=headers)
+    done = max(result['requests'], 1)
+    result['cpu_ms'] = {s.name: (s.cpu() - before[s.name]) * 1000 / done
+                        for s in services}
+    result['name'] = name
+    print('%-44s %8.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d  '
+          'CPU/req %s' % (name, result['rps'], result['p50'], result['p99'],
+                          result['non2xx'] + result['socket_errors'],
+                          ', '.join('%s %.2f ms' % kv for kv in
+                                    result['cpu_ms'].items() if kv[1] > 0.005)),
+          flush=True)
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--nodes', type=int, default=40)
+    parser.add_argument('--duration', type=int, default=10)
+    parser.add_argument('--connections', type=int, default=16)
+    parser.add_argument('--scaling', default='100,1000,10000')
+    parser.add_argument('--storm-nodes', type=int, default=1000)
+    parser.add_argument('--storm-connections', type=int, default=256)
+    parser.add_argument('--out', default=os.path.join(ROOT, 'doc'))
+    parser.add_argument('--quick', action='store_true',
+                        help='3 s runs, scaling to 1,000 nodes')
+    args = parser.parse_args()
+    if args.quick:
+        args.duration, args.scaling = 3, '100,1000'
+    global SCRIPT
+
+    workdir = tempfile.mkdtemp(prefix='ironic-boot-config-bench-')
+    c = cluster_mod.IronicCluster(workdir, db='mysql',
+                                  auth_strategy='http_basic')
+    procs = []
+    try:
+        print('Starting ironic-api (+ one without the filter), 2 conductors, '
+              '2 shims, MariaDB in %s' % workdir, flush=True)
+        c.start()
+        stock_url = c.start_extra_api('api-nofilter',
+                                      {'api': {'middleware': ''}})
+        stock_api = c.processes[-1]
+        # One real node through real cleaning: its script is the model of
+        # every bench node's, its UUID the target of GET /v1/nodes/<uuid>.
+        real = c.create_node(['52:54:00:ff:00:01'])
+        c.to_clean_wait([real])
+        owner = c.owner(real)
+        with open(os.path.join(c.conductors[owner]['http_root'], real,
+                               'config'), 'rb') as f:
+            SCRIPT = f.read().replace(real.encode(), b'@UUID@')
+        nodes = Nodes(c)
+        nodes.grow(args.nodes)
+        bare, bare_url = start_bare_cheroot(len(SCRIPT), 10, workdir)
+        nginx, nginx_url = start_nginx(
+            c.conductors[c.conductor_hosts[0]]['http_root'], workdir)
+        procs += [bare, nginx]
+
+        services = [Service('api', group(c.api)),
+                    Service('api-nofilter', group(stock_api))]
+        for index, host in enumerate(c.conductor_hosts):
+            services.append(Service('shim-%d' % index,
+                                    group(c.conductors[host]['shim'])))
+            services.append(Service('conductor-%d' % index,
+                                    group(c.conductors[host]['process'])))
+        services.append(Service('mysqld', lambda: procstat.pids_of(
+            'mariadbd') + procstat.pids_of('mysqld')))
+        services += [Service('bare-cheroot', group(bare)),
+                     Service('nginx', group(nginx))]
+
+        boot_paths = ['/v1/boot/%s/boot.ipxe' % m for m in nodes.macs]
+        lookup_paths = ['/v1/lookup?addresses=%s' % m for m in nodes.macs]
+        node_paths = ['/v1/nodes/%s' % real]
+        file_paths = ['/%s/config' % u for u in nodes.uuids]
+        d, conn = args.duration, args.connections
+        print('\n%d nodes, %d MACs; wrk -t2 -c%d -d%ds\n' % (
+            len(nodes.uuids), len(nodes.macs), conn, d), flush=True)
+        runs = [
+            measure('GET /v1/boot/<mac>/boot.ipxe (filter)', c.api_url,
+                    boot_paths, services, duration=d, connections=conn),
+            measure('GET /v1/lookup?addresses=<mac> (stock)', stock_url,
+                    lookup_paths, services, headers=[LATEST], duration=d,
+                    connections=conn),
+            measure('GET / (stock)', stock_url, ['/'], services,
+                    duration=d, connections=conn),
+            measure('bare cheroot app, same body, 10 threads', bare_url,
+                    ['/'], services, duration=d, connections=conn),
+            measure('nginx, per-node file from http_root', nginx_url,
+                    file_paths, services, duration=d, connections=conn),
+            measure('GET /v1/nodes/<uuid> authenticated, filter',
+                    c.api_url, node_paths, services,
+                    headers=[AUTH, LATEST], duration=d, connections=conn),
+            measure('GET /v1/nodes/<uuid> authenticated, no filter',
+                    stock_url, node_paths, services,
+                    headers=[AUTH, LATEST], duration=d, connections=conn),
+        ]
+        rss = {s.name: s.rss() for s in services}
+
+        scaling = []
+        for total in [int(x) for x in args.scaling.split(',') if x]:
+            nodes.grow(max(total, len(nodes.uuids)))
+            sample = ['/v1/boot/%s/boot.ipxe' % m for m in nodes.macs]
+            scaling.append((len(nodes.uuids), measure(
+                'GET /v1/boot at %d nodes' % len(nodes.uuids), c.api_url,
+                sample, services, duration=d, connections=conn)))
+
+        storm_macs = nodes.macs[:2 * args.storm_nodes]
+        storm = measure('boot storm: %d nodes x 2 NICs, %d connections'
+                        % (len(storm_macs) // 2, args.storm_connections),
+                        c.api_url,
+                        ['/v1/boot/%s/boot.ipxe' % m for m in storm_macs],
+                        services, duration=d,
+                        connections=args.storm_connections)
+        report(args, runs, scaling, storm, rss, len(SCRIPT))
+    finally:
+        for proc in procs:
+            proc.stop()
+        c.stop()
+    return 0
+
+
+def machine():
+    cpu = 'unknown'
+    with open('/proc/cpuinfo') as f:
+        for line in f:
+            if line.startswith('model name'):
+                cpu = line.split(':', 1)[1].strip()
+                break
+    import ironic.version
+    return ('%d cores (%s), %.0f GiB, %s, Python %s, Ironic %s' % (
+        os.cpu_count(), cpu,
+        os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2 ** 30,
+        platform.platform(), platform.python_version(),
+        ironic.version.version_info.release_string()))
+
+
+def report(args, runs, scaling, storm, rss, body_size):
+    by_name = {r['name']: r for r in runs}
+    boot = runs[0]
+    lookup = runs[1]
+    with_filter, without = runs[5], runs[6]
+    command = 'python tools/bench/run.py ' + ' '.join(sys.argv[1:])
+    lines = [
+        '# Performance', '',
+        'Generated by `%s` on %s.' % (command.strip(),
+                                      datetime.date.today()),
+        '', 'Machine: %s.' % machine(), '',
+        'Loopback, wrk -t2 -c%d -d%ds per row, one run: compare ratios, not '
+        'absolute numbers. Body: a real per-node iPXE script, %d bytes.'
+        % (args.connections, args.duration, body_size), '',
+        '| what | req/s | p50 ms | p99 ms | errors | CPU per request (ms) |',
+        '| --- | ---: | ---: | ---: | ---: | --- |']
+    for r in runs + [s for _n, s in scaling] + [storm]:
+        cpu = ', '.join('%s %.2f' % kv for kv in r['cpu_ms'].items()
+                        if kv[1] >= 0.01)
+        lines.append('| %s | %.0f | %.2f | %.2f | %d | %s |' % (
+            r['name'], r['rps'], r['p50'], r['p99'],
+            r['non2xx'] + r['socket_errors'], cpu))
+    boot_cpu = sum(v for k, v in boot['cpu_ms'].items()
+                   if k in ('api', 'shim-0', 'shim-1', 'mysqld'))
+    lines += ['', '## Against the targets', '',
+              '| target | measured |', '| --- | --- |',
+              '| cluster: /v1/boot >= 5x /v1/lookup | %.1fx |'
+              % (boot['rps'] / lookup['rps']),
+              '| moonshot: whole path < 3 ms CPU per request | %.2f ms '
+              '(API + shims + MariaDB) |' % boot_cpu,
+              '| p99 < 100 ms at %d connections | %.1f ms |'
+              % (args.connections, boot['p99']),
+              '| boot storm: zero errors, p99 < 1 s | %d errors, p99 %.0f ms '
+              '|' % (storm['non2xx'] + storm['socket_errors'], storm['p99']),
+              '| p50 at %d nodes <= 1.2x p50 at %d nodes | %.2fx |'
+              % (scaling[-1][0], scaling[0][0],
+                 scaling[-1][1]['p50'] / scaling[0][1]['p50'])
+              if scaling else '| scaling | not run |',
+              '| authenticated routes slowed < 1%% by the filter | %+.1f%% '
+              '(req/s %.0f vs %.0f) |' % (
+                  100 * (without['rps'] - with_filter['rps'])
+                  / without['rps'], with_filter['rps'], without['rps']),
+              '| shim RSS < 200 MB | %s |' % ', '.join(
+                  '%s %.0f MB' % (k, v) for k, v in rss.items()
+                  if k.startswith('shim')),
+              '', '## Resident memory after the comparison runs (MB)', '',
+              '| process | RSS |', '| --- | ---: |']
+    lines += ['| %s | %.0f |' % kv for kv in rss.items()]
+    lines.append('')
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, 'performance-results.md'), 'w') as f:
+        f.write('\n'.join(lines))
+    plot(args, runs, scaling, by_name)
+    print('\n'.join(lines))
+
+
+def plot(args, runs, scaling, by_name):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5))
+    names = [r['name'].replace(' (', '\n(').replace(', ', ',\n', 1)
+             for r in runs]
+    ax1.barh(names, [r['rps'] for r in runs], color='#4878a8')
+    ax1.set_xscale('log')
+    ax1.set_xlabel('requests/s (log scale)')
+    ax1.invert_yaxis()
+    ax1.tick_params(axis='y', labelsize=7)
+    for i, r in enumerate(runs):
+        ax1.text(r['rps'], i, ' %.0f' % r['rps'], va='center', fontsize=7)
+    if scaling:
+        counts = [n for n, _r in scaling]
+        ax2.plot(counts, [r['p50'] for _n, r in scaling], 'o-', label='p50')
+        ax2.plot(counts, [r['p99'] for _n, r in scaling], 's-', label='p99')
+        ax2.set_xscale('log')
+        ax2.set_xlabel('nodes (2 MACs each)')
+        ax2.set_ylabel('GET /v1/boot latency, ms')
+        ax2.legend()
+        ax2.set_ylim(bottom=0)
+    fig.suptitle('ironic-boot-config-mw, wrk -c%d, %ds a run'
+                 % (args.connections, args.duration))
+    fig.tight_layout()
+    fig.savefig(os.path.join(args.out, 'performance.png'), dpi=110)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""wrk (Debian's) over many paths, with its report parsed."""
+
+import os
+import re
+import subprocess
+import tempfile
+
+_LUA = r'''
+local paths = {}
+local i = 0
+init = function(args)
+  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  i = math.random(#paths)
+end
+request = function()
+  i = i % #paths + 1
+  return wrk.format(nil, paths[i])
+end
+'''
+
+_UNITS = {'us': 1e-3, 'ms': 1.0, 's': 1e3, 'm': 6e4}
+
+
+def _ms(text):
+    m = re.match(r'([\d.]+)(us|ms|s|m)$', text)
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def run(base_url, paths, duration=10, connections=16, threads=2,
+        headers=(), timeout_s=5):
+    """Run wrk; return req/s, p50/p99 (ms), requests, errors."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script = os.path.join(tmp, 'paths.lua')
+        listing = os.path.join(tmp, 'paths.txt')
+        with open(script, 'w') as f:
+            f.write(_LUA)
+        with open(listing, 'w') as f:
+            f.write('\n'.join(paths) + '\n')
+        argv = ['wrk', '-t%d' % threads, '-c%d' % connections,
+                '-d%ds' % duration, '--timeout', '%ds' % timeout_s,
+                '--latency', '-s', script]
+        for header in headers:
+            argv += ['-H', header]
+        argv += [base_url, '--', listing]
+        out = subprocess.run(argv, capture_output=True, text=True,
+                             timeout=duration + 60, check=True).stdout
+    result = {
+        'rps': float(re.search(r'Requests/sec:\s+([\d.]+)', out).group(1)),
+        'requests': int(re.search(r'(\d+) requests in', out).group(1)),
+        'p50': _ms(re.search(r'^\s+50%\s+(\S+)', out, re.M).group(1)),
+        'p99': _ms(re.search(r'^\s+99%\s+(\S+)', out, re.M).group(1)),
+        'non2xx': 0, 'socket_errors': 0, 'raw': out,
+    }
+    m = re.search(r'Non-2xx or 3xx responses: (\d+)', out)
+    if m:
+        result['non2xx'] = int(m.group(1))
+    m = re.search(r'Socket errors: connect (\d+), read (\d+), write (\d+), '
+                  r'timeout (\d+)', out)
+    if m:
+        result['socket_errors'] = sum(int(x) for x in m.groups())
+    return result
