@@ -9,7 +9,8 @@ from ironic.common import exception
 
 from ironic_boot_config_mw.providers import base
 
-#: oslo.messaging topic of the shims; the server is the conductor's [DEFAULT]host.
+#: oslo.messaging topic of the shims; the server: the conductor's
+#: [DEFAULT]host.
 TOPIC = 'ironic.boot_config'
 #: Version of the shim's RPC API.
 #:
@@ -23,15 +24,17 @@ METHOD = 'get_boot_config'
 
 
 def to_wire(config):
-    """A :class:`BootConfig` as a JSON-safe dict (bodies may be binary)."""
-    return {'content_type': config.content_type,
-            'body': base64.b64encode(config.body).decode('ascii')}
+    """A :class:`BootConfig` as ``[content_type, base64 body]``: JSON-safe
+    for any body. A list, not a dict: Ironic's JSON-RPC server runs
+    ``mask_dict_password`` over dict results on every call."""
+    return [config.content_type, base64.b64encode(config.body).decode('ascii')]
 
 
 def from_wire(data):
     """The inverse of :func:`to_wire`."""
-    return base.BootConfig(body=base64.b64decode(data['body']),
-                           content_type=data['content_type'])
+    content_type, body = data
+    return base.BootConfig(body=base64.b64decode(body),
+                           content_type=content_type)
 
 
 def wire_not_found(exc):

@@ -45,24 +45,40 @@ class Node(typing.NamedTuple):
     boot_interface: str
 
 
+class _NoLimit:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 class NodeLookup:
     """Finds the node that may boot from a MAC address.
 
     :param restrict: only nodes in :data:`WAIT_STATES` qualify
         (``[api]restrict_boot_config``).
+    :param max_connections: how many lookups may hold a database connection
+        at once: ``[database]max_pool_size``. Beyond the pool, SQLAlchemy
+        opens a connection per checkout and closes it on return (a TCP and
+        authentication handshake, and with PyMySQL a TLS context, per boot
+        request): waiting a moment for a pooled one is far cheaper.
     """
 
-    def __init__(self, restrict=True):
+    def __init__(self, restrict=True, max_connections=None):
         self.restrict = restrict
         # enginefacade keeps its transaction state on this object.
         self._context = threading.local()
+        self._slots = (threading.BoundedSemaphore(max_connections)
+                       if max_connections else _NoLimit())
 
     def __call__(self, context, mac):
         """The node owning ``mac`` (lowercase, colons, as Ironic stores it).
 
         :raises: BootConfigNotFound saying why no node qualifies.
         """
-        with enginefacade.reader.connection.using(self._context) as conn:
+        with self._slots, enginefacade.reader.connection.using(
+                self._context) as conn:
             row = conn.execute(_QUERY, {'address': mac}).first()
         if row is None:
             raise exception.BootConfigNotFound(

@@ -24,10 +24,10 @@ from ironic.common import exception as ironic_exception
 from oslo_config import cfg
 from oslo_log import log
 
+from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw.api import lookup
 from ironic_boot_config_mw.api import request
 from ironic_boot_config_mw.api import rpcapi
-from ironic_boot_config_mw import conf as bc_conf
 
 LOG = log.getLogger(__name__)
 
@@ -61,7 +61,8 @@ class BootConfigMiddleware:
         bc_conf.validate(conf)
         self.application = application
         self.find_node = find_node or lookup.NodeLookup(
-            restrict=conf.api.restrict_boot_config)
+            restrict=conf.api.restrict_boot_config,
+            max_connections=conf.database.max_pool_size)
         self.client = client or rpcapi.BootConfigAPI(conf)
         LOG.info('Boot configuration API enabled at %s/<MAC>/<NAME> '
                  '(restrict_boot_config=%s, rpc_transport=%s)',
@@ -125,7 +126,7 @@ def _printable(path, limit=200):
 
 
 def filter_factory(global_conf, **local_conf):
-    """PasteDeploy entry point: ``use = egg:ironic-boot-config-mw#boot_config``.
+    """PasteDeploy: ``use = egg:ironic-boot-config-mw#boot_config``.
 
     Options come from Ironic's configuration, not from the paste file.
     """

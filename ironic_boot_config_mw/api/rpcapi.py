@@ -3,9 +3,10 @@
 import functools
 import inspect
 
-from ironic.common.json_rpc import client as json_rpc
 from ironic.common import rpc as ironic_rpc
+from ironic.common.json_rpc import client as ironic_json_rpc_client
 from ironic.conductor import rpcapi as conductor_rpcapi
+from ironic.conf import json_rpc as ironic_json_rpc
 from ironic.objects import base as objects_base
 from oslo_log import log
 import oslo_messaging as messaging
@@ -13,6 +14,7 @@ from oslo_utils import netutils
 
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw import rpc
+from ironic_boot_config_mw.api import jsonrpc
 
 LOG = log.getLogger(__name__)
 
@@ -30,69 +32,96 @@ class BootConfigAPI:
     """
 
     def __init__(self, conf):
-        self._transport = conf.rpc_transport
         self._timeout = conf.boot_config.rpc_timeout
-        self._local = None
-        if self._transport == 'none':
+        self._ring = None
+        if conf.rpc_transport == 'none':
             # NOTE: imported here: only the all-in-one process runs the
             # conductor side in the API.
             from ironic_boot_config_mw.providers import dispatch
             registry = dispatch.ProviderRegistry(conf.enabled_boot_interfaces)
-            self._local = functools.partial(dispatch.get_boot_config,
-                                            registry=registry)
+            self._call = functools.partial(_local_call, registry)
             return
-
         # Ironic's own hash ring, exactly as the conductor API uses it.
         self._ring = conductor_rpcapi.ConductorAPI()
-        serializer = objects_base.IronicObjectSerializer()
-        if self._transport == 'json-rpc':
-            self._port = conf[bc_conf.JSON_RPC_GROUP].port
-            self._client = _json_rpc_client(conf, serializer, self._timeout)
+        if conf.rpc_transport != 'json-rpc':
+            self._call = self._oslo_call()
+        elif ironic_json_rpc.auth_strategy(bc_conf.JSON_RPC_GROUP) \
+                == 'keystone':
+            self._call = self._ironic_json_rpc_call(conf)
         else:
-            target = messaging.Target(topic=rpc.TOPIC,
-                                      version=rpc.RPC_API_VERSION)
-            self._client = ironic_rpc.get_client(
-                target, version_cap=rpc.RPC_API_VERSION,
-                serializer=serializer)
+            client = jsonrpc.KeepAliveClient(
+                conf, bc_conf.JSON_RPC_GROUP, rpc.RPC_API_VERSION,
+                self._timeout)
+            self._call = functools.partial(_keep_alive_call, client)
 
     def get_boot_config(self, context, node, name):
         """Ask the node's owning conductor for a boot configuration.
 
+        :param node: anything with ``uuid``, ``driver``, ``conductor_group``
+            and ``boot_interface``.
         :returns: ``(BootConfig, host that answered)``
         :raises: Ironic NotFound with the shim's reason, NoValidHost when
             no conductor is alive, transport errors and timeouts as raised
             by the transport.
         """
-        if self._local is not None:
-            return self._local(context, node.uuid, name,
-                               boot_interface=node.boot_interface), LOCAL
-        host = self._ring.get_conductor_for(node)
-        data = self._prepare(host).call(context, rpc.METHOD,
-                                        node_id=node.uuid, name=name,
-                                        boot_interface=node.boot_interface)
-        return rpc.from_wire(data), host
+        host = LOCAL if self._ring is None else \
+            self._ring.get_conductor_for(node)
+        return self._call(context, host, node_id=node.uuid, name=name,
+                          boot_interface=node.boot_interface), host
 
-    def _prepare(self, host):
-        if self._transport == 'json-rpc':
-            # The ring holds the conductor's own JSON-RPC address, possibly
-            # host:port; the shim beside it listens on our port.
-            hostname = netutils.parse_host_port(host)[0]
-            return self._client.prepare(
-                'ironic.%s:%d' % (netutils.escape_ipv6(hostname), self._port),
-                version=rpc.RPC_API_VERSION)
-        return self._client.prepare(server=host, timeout=self._timeout)
+    def _oslo_call(self):
+        target = messaging.Target(topic=rpc.TOPIC,
+                                  version=rpc.RPC_API_VERSION)
+        client = ironic_rpc.get_client(
+            target, version_cap=rpc.RPC_API_VERSION,
+            serializer=objects_base.IronicObjectSerializer())
+
+        def call(context, host, **params):
+            return rpc.from_wire(client.prepare(
+                server=host, timeout=self._timeout).call(
+                    context, rpc.METHOD, **params))
+        return call
+
+    def _ironic_json_rpc_call(self, conf):
+        """Ironic's own client: for keystone auth (tokens)."""
+        serializer = objects_base.IronicObjectSerializer()
+        if 'conf_group' in inspect.signature(
+                ironic_json_rpc_client.Client).parameters:
+            # The session's timeout bounds connect and each read.
+            conf.set_override('timeout', self._timeout,
+                              group=bc_conf.JSON_RPC_GROUP)
+            client = ironic_json_rpc_client.Client(
+                serializer, version_cap=rpc.RPC_API_VERSION,
+                conf_group=bc_conf.JSON_RPC_GROUP)
+        else:
+            LOG.warning('This Ironic release has no JSON-RPC option groups: '
+                        'with keystone auth the boot config shims are called '
+                        'with [json_rpc] auth, TLS and timeout settings.')
+            client = ironic_json_rpc_client.Client(
+                serializer, version_cap=rpc.RPC_API_VERSION)
+        port = getattr(conf, bc_conf.JSON_RPC_GROUP).port
+
+        def call(context, host, **params):
+            topic = 'ironic.%s:%d' % (netutils.escape_ipv6(_shim_host(host)),
+                                      port)
+            return rpc.from_wire(client.prepare(
+                topic, version=rpc.RPC_API_VERSION).call(
+                    context, rpc.METHOD, **params))
+        return call
 
 
-def _json_rpc_client(conf, serializer, timeout):
-    if 'conf_group' in inspect.signature(json_rpc.Client).parameters:
-        # The session's timeout bounds connect and each read: rpc_timeout is
-        # the one knob operators turn.
-        conf.set_override('timeout', timeout, group=bc_conf.JSON_RPC_GROUP)
-        return json_rpc.Client(serializer, version_cap=rpc.RPC_API_VERSION,
-                               conf_group=bc_conf.JSON_RPC_GROUP)
-    # NOTE: Ironic 29.x's client has no option group of its own: the shims
-    # are reached with [json_rpc]'s auth, TLS and timeout.
-    LOG.warning('This Ironic release has no JSON-RPC option groups: the '
-                'boot config shims are called with [json_rpc] auth, TLS and '
-                'timeout settings; [boot_config]rpc_timeout is not applied.')
-    return json_rpc.Client(serializer, version_cap=rpc.RPC_API_VERSION)
+def _shim_host(ring_host):
+    """The host of a conductor's ring entry (``host``, or ``host:port`` with
+    the conductor's own JSON-RPC port): the shim beside it listens there."""
+    return netutils.parse_host_port(ring_host)[0]
+
+
+def _keep_alive_call(client, context, host, **params):
+    return rpc.from_wire(client.call(context, _shim_host(host), rpc.METHOD,
+                                     **params))
+
+
+def _local_call(registry, context, host, node_id, name, boot_interface):
+    from ironic_boot_config_mw.providers import dispatch
+    return dispatch.get_boot_config(context, node_id, name, registry,
+                                    boot_interface)

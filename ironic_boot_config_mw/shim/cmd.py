@@ -27,8 +27,8 @@ from oslo_service import service
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw import exception
 from ironic_boot_config_mw.providers import dispatch
-from ironic_boot_config_mw.shim import root_script
 from ironic_boot_config_mw.shim import manager
+from ironic_boot_config_mw.shim import root_script
 from ironic_boot_config_mw.shim import service as shim_service
 
 CONF = cfg.CONF

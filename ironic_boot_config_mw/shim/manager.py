@@ -10,8 +10,8 @@ from ironic.common import exception as ironic_exception
 from oslo_log import log
 import oslo_messaging as messaging
 
-from ironic_boot_config_mw.providers import dispatch
 from ironic_boot_config_mw import rpc
+from ironic_boot_config_mw.providers import dispatch
 
 LOG = log.getLogger(__name__)
 
@@ -49,6 +49,7 @@ class BootConfigManager:
             raise rpc.wire_not_found(exc) from None
         log_args.update(size=len(config.body),
                         ms=(time.monotonic() - started) * 1e3)
-        LOG.info('Boot config %(name)s for node %(node)s: %(size)d bytes '
-                 '(%(ms).1f ms)', log_args)
+        # The API logs every request at INFO; here only the misses.
+        LOG.debug('Boot config %(name)s for node %(node)s: %(size)d bytes '
+                  '(%(ms).1f ms)', log_args)
         return rpc.to_wire(config)

@@ -5,8 +5,8 @@ service internals (json_rpc server, oslo.messaging server, oslo.service).
 import inspect
 
 from ironic.common import context as ironic_context
-from ironic.common.json_rpc import server as json_rpc
 from ironic.common import rpc as ironic_rpc
+from ironic.common.json_rpc import server as json_rpc
 from ironic.objects import base as objects_base
 from oslo_config import cfg
 from oslo_log import log

@@ -56,7 +56,7 @@ def free_port_on_all(hosts):
 
 
 def wait_for(predicate, timeout, what, interval=0.2):
-    """Poll ``predicate`` until it returns a true value, at most ``timeout``."""
+    """Poll ``predicate`` until it returns a true value, for ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
         result = predicate()
@@ -521,11 +521,11 @@ class IronicCluster:
 
     def to_clean_wait(self, uuids, timeout=120):
         """manage + provide: automated cleaning stops in ``clean wait``."""
-        for uuid in uuids:
-            self.set_provision_state(uuid, 'manage')
+        for node in uuids:
+            self.set_provision_state(node, 'manage')
         self.wait_provision_state(uuids, 'manageable', timeout)
-        for uuid in uuids:
-            self.set_provision_state(uuid, 'provide')
+        for node in uuids:
+            self.set_provision_state(node, 'provide')
         self.wait_provision_state(uuids, 'clean wait', timeout)
 
     def owner(self, uuid):

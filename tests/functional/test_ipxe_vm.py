@@ -12,9 +12,9 @@ import os
 
 import pytest
 
+from tests import services
 from tests.functional import cluster as cluster_mod
 from tests.functional import vm
-from tests import services
 
 pytestmark = pytest.mark.slow
 

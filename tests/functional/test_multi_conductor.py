@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from tests.functional import cluster as cluster_mod
 from tests import services
+from tests.functional import cluster as cluster_mod
 
 pytestmark = pytest.mark.slow
 

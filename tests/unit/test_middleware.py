@@ -1,6 +1,7 @@
 import logging
 
 from ironic.common import exception as ironic_exception
+
 try:
     from ironic.common import state_machine  # 2025.2 and newer
 except ImportError:
@@ -12,9 +13,9 @@ import oslo_messaging as messaging
 import pytest
 import webtest
 
+from ironic_boot_config_mw import exception
 from ironic_boot_config_mw.api import lookup
 from ironic_boot_config_mw.api import middleware
-from ironic_boot_config_mw import exception
 from ironic_boot_config_mw.providers import base
 
 SCRIPT = b'#!ipxe\nkernel http://127.0.0.1:8080/k\nboot\n'

@@ -4,8 +4,8 @@ from ironic.common import exception as ironic_exception
 import pytest
 
 from ironic_boot_config_mw import exception
-from ironic_boot_config_mw.providers import base
 from ironic_boot_config_mw import rpc
+from ironic_boot_config_mw.providers import base
 from ironic_boot_config_mw.shim import manager
 
 

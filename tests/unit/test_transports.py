@@ -5,6 +5,7 @@ the local RabbitMQ. The owning conductor comes from Ironic's real hash ring.
 
 import socket
 
+from ironic import objects
 from ironic.common import context as ironic_context
 from ironic.common import exception as ironic_exception
 from ironic.common import hash_ring
@@ -14,8 +15,8 @@ from ironic.tests.unit.db import utils as db_utils
 from oslo_messaging import opts as messaging_opts
 import pytest
 
-from ironic_boot_config_mw.api import rpcapi
 from ironic_boot_config_mw import conf as bc_conf
+from ironic_boot_config_mw.api import rpcapi
 from ironic_boot_config_mw.providers import base
 from ironic_boot_config_mw.providers import dispatch
 from ironic_boot_config_mw.shim import manager
@@ -58,42 +59,118 @@ def overrides():
         CONF.clear_override(name, group)
 
 
-def serve(transport, overrides):
-    overrides('rpc_transport', transport)
+def serve(transport, overrides, tmp_path):
+    """Start the shim's real RPC server in this process."""
+    overrides('rpc_transport', 'oslo' if transport == 'oslo' else 'json-rpc')
     overrides('host', HOST)
-    if transport == 'json-rpc':
-        overrides('host_ip', HOST, bc_conf.JSON_RPC_GROUP)
-        overrides('port', free_port(), bc_conf.JSON_RPC_GROUP)
-        overrides('auth_strategy', 'noauth', bc_conf.JSON_RPC_GROUP)
-    else:
+    if transport == 'oslo':
         services.require('rabbitmq')
         # oslo.messaging registers its options when a transport is made.
         CONF.register_opts(dict(messaging_opts.list_opts())[None])
         overrides('transport_url', 'rabbit://guest:guest@127.0.0.1:5672/')
         ironic_rpc.init(CONF)
+    else:
+        group = bc_conf.JSON_RPC_GROUP
+        overrides('host_ip', HOST, group)
+        overrides('port', free_port(), group)
+        overrides('auth_strategy', 'noauth', group)
+        if transport == 'json-rpc-basic':
+            import bcrypt
+            htpasswd = tmp_path / 'htpasswd'
+            htpasswd.write_text('shim:%s\n' % bcrypt.hashpw(
+                b'secret', bcrypt.gensalt(4)).decode())
+            overrides('auth_strategy', 'http_basic', group)
+            overrides('http_basic_auth_user_file', str(htpasswd), group)
+            register_plugin_opts('http_basic', group)
+            overrides('username', 'shim', group)
+            overrides('password', 'secret', group)
+        elif transport == 'json-rpc-tls':
+            cert, key = self_signed(tmp_path)
+            for name, value in (('use_ssl', True), ('cert_file', cert),
+                                ('key_file', key), ('cafile', cert)):
+                overrides(name, value, group)
     registry = dispatch.ProviderRegistry(['ipxe'])
     svc = service.BootConfigService(HOST, manager.BootConfigManager(registry))
     svc.start()
     return svc
 
 
-@pytest.mark.parametrize('transport', ['json-rpc', 'oslo'])
-def test_round_trip(transport, conductor, make_node, overrides):
+def register_plugin_opts(plugin, group):
+    from keystoneauth1 import loading
+    opts = loading.get_auth_plugin_conf_options(plugin)
+    CONF.register_opts([o for o in opts if o.dest not in CONF[group]], group)
+
+
+def self_signed(tmp_path):
+    """A certificate for 127.0.0.1 and its key, made with openssl."""
+    import subprocess
+    cert, key = str(tmp_path / 'cert.pem'), str(tmp_path / 'key.pem')
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048',
+                    '-nodes', '-keyout', key, '-out', cert, '-days', '1',
+                    '-subj', '/CN=127.0.0.1',
+                    '-addext', 'subjectAltName=IP:127.0.0.1'],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+TRANSPORTS = ['json-rpc', 'json-rpc-basic', 'json-rpc-tls', 'oslo']
+
+
+@pytest.mark.parametrize('transport', TRANSPORTS)
+def test_round_trip(transport, conductor, make_node, overrides, tmp_path):
     node, _mac = make_node()
     script = b'#!ipxe\n# for %s\n' % node.uuid.encode()
     test_providers.write_config(node.uuid, script)
-    svc = serve(transport, overrides)
+    svc = serve(transport, overrides, tmp_path)
     try:
         client = rpcapi.BootConfigAPI(CONF)
         ctx = ironic_context.get_admin_context()
-        from ironic import objects
         node_obj = objects.Node.get_by_uuid(ctx, node.uuid)
-        config, host = client.get_boot_config(ctx, node_obj, 'boot.ipxe')
-        assert config == base.BootConfig(script, 'text/plain')
-        assert host == HOST
+        for _ in range(3):  # kept-alive connections are reused
+            config, host = client.get_boot_config(ctx, node_obj, 'boot.ipxe')
+            assert config == base.BootConfig(script, 'text/plain')
+            assert host == HOST
         with pytest.raises(ironic_exception.NotFound,
                            match='grub.cfg is not served'):
             client.get_boot_config(ctx, node_obj, 'grub.cfg')
+    finally:
+        svc.stop()
+
+
+def test_wrong_password_is_an_error_not_a_config(conductor, make_node,
+                                                 overrides, tmp_path):
+    node, _mac = make_node()
+    test_providers.write_config(node.uuid)
+    svc = serve('json-rpc-basic', overrides, tmp_path)
+    try:
+        overrides('password', 'wrong', bc_conf.JSON_RPC_GROUP)
+        client = rpcapi.BootConfigAPI(CONF)
+        with pytest.raises(ironic_exception.IronicException, match='401'):
+            client.get_boot_config(ironic_context.get_admin_context(), node,
+                                   'boot.ipxe')
+    finally:
+        svc.stop()
+
+
+def test_reconnects_when_the_shim_closed_a_kept_alive_connection(
+        conductor, make_node, overrides, tmp_path):
+    node, _mac = make_node()
+    test_providers.write_config(node.uuid, b'#!ipxe\nagain\n')
+    svc = serve('json-rpc', overrides, tmp_path)
+    ctx = ironic_context.get_admin_context()
+    client = rpcapi.BootConfigAPI(CONF)
+    try:
+        assert client.get_boot_config(ctx, node, 'boot.ipxe')[0].body \
+            == b'#!ipxe\nagain\n'
+    finally:
+        svc.stop()
+    # A new shim on the same port: the old connection is dead.
+    registry = dispatch.ProviderRegistry(['ipxe'])
+    svc = service.BootConfigService(HOST, manager.BootConfigManager(registry))
+    svc.start()
+    try:
+        assert client.get_boot_config(ctx, node, 'boot.ipxe')[0].body \
+            == b'#!ipxe\nagain\n'
     finally:
         svc.stop()
 
@@ -106,19 +183,16 @@ def test_round_trip(transport, conductor, make_node, overrides):
     ('[::1]:8089', '::1'),
     ('::1', '::1'),
 ])
-def test_json_rpc_reaches_the_shim_port_on_the_conductor_host(
-        ring_host, expected, overrides):
-    overrides('rpc_transport', 'json-rpc')
-    overrides('port', 9191, bc_conf.JSON_RPC_GROUP)
-    call = rpcapi.BootConfigAPI(CONF)._prepare(ring_host)
-    assert (call.host, call.port) == (expected, 9191)
+def test_the_shim_is_on_the_conductors_host(ring_host, expected):
+    assert rpcapi._shim_host(ring_host) == expected
 
 
-def test_json_rpc_timeout_is_rpc_timeout(overrides):
+def test_rpc_timeout_bounds_each_socket_operation(overrides):
     overrides('rpc_transport', 'json-rpc')
     overrides('rpc_timeout', 3, 'boot_config')
-    rpcapi.BootConfigAPI(CONF)
-    assert getattr(CONF, bc_conf.JSON_RPC_GROUP).timeout == 3
+    overrides('auth_strategy', 'noauth', bc_conf.JSON_RPC_GROUP)
+    client = rpcapi.BootConfigAPI(CONF)._call.args[0]
+    assert client._timeout == 3
 
 
 def test_none_transport_runs_the_provider_in_process(make_node, overrides):

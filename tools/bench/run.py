@@ -25,10 +25,8 @@ import datetime
 import os
 import platform
 import socket
-import subprocess
 import sys
 import tempfile
-import time
 import uuid as uuidlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -58,8 +56,8 @@ class Nodes:
     the per-node iPXE script in every conductor's http_root."""
 
     def __init__(self, cluster):
-        import sqlalchemy as sa
         from ironic.db.sqlalchemy import models
+        import sqlalchemy as sa
         self.sa = sa
         self.cluster = cluster
         self.engine = sa.create_engine(cluster.db.url)
@@ -73,9 +71,10 @@ class Nodes:
             next_id = (conn.execute(sa.select(sa.func.max(
                 self.nodes_t.c.id))).scalar() or 0) + 1
         nodes, ports = [], []
-        for n in range(len(self.uuids), total):
+        first = len(self.uuids)
+        for n in range(first, total):
             node_uuid = str(uuidlib.uuid4())
-            node_id = next_id + n - len(self.uuids)
+            node_id = next_id + n - first
             nodes.append({
                 'id': node_id, 'uuid': node_uuid, 'driver': 'fake-hardware',
                 'provision_state': 'clean wait', 'power_state': 'power on',
@@ -181,8 +180,9 @@ def measure(name, base_url, paths, services, headers=(), duration=10,
     print('%-44s %8.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d  '
           'CPU/req %s' % (name, result['rps'], result['p50'], result['p99'],
                           result['non2xx'] + result['socket_errors'],
-                          ', '.join('%s %.2f ms' % kv for kv in
-                                    result['cpu_ms'].items() if kv[1] > 0.005)),
+                          ', '.join('%s %.2f ms' % kv
+                                    for kv in result['cpu_ms'].items()
+                                    if kv[1] > 0.005)),
           flush=True)
     return result
 

@@ -1,0 +1,122 @@
+"""A keep-alive JSON-RPC 2.0 client for the shims, on the boot path.
+
+It speaks exactly the protocol of Ironic's JSON-RPC server (the shims run
+Ironic's server) and takes its settings from ``[boot_config_json_rpc]`` like
+Ironic's client would. It exists for speed: Ironic's client goes through
+keystoneauth and requests, whose per-call machinery (auth plugin calls,
+header merging, proxy environment and ~/.netrc scans, cookie jars) costs
+about 1.8 ms of CPU per call, against about 0.5 ms for one HTTP/1.1
+keep-alive connection per API thread and shim. Authentication ``noauth``
+and ``http_basic`` (the header is computed once, by keystoneauth's own
+``http_basic`` plugin) and TLS are supported; with ``keystone`` the API uses
+Ironic's client (token lifecycle).
+"""
+
+import http.client
+import json
+import ssl
+import threading
+
+from ironic.common import exception
+from ironic.common import keystone
+from ironic.conf import json_rpc as ironic_json_rpc
+from oslo_utils import uuidutils
+
+# A kept-alive connection the shim already closed fails on first use.
+_STALE = (http.client.RemoteDisconnected, http.client.CannotSendRequest,
+          BrokenPipeError, ConnectionResetError)
+
+
+class KeepAliveClient:
+    """Calls methods of the shim on a given host.
+
+    :param conf: the ConfigOpts.
+    :param group: the option group (``boot_config_json_rpc``).
+    :param version: the RPC API version sent with each call.
+    :param timeout: seconds for connecting and for each read.
+    """
+
+    def __init__(self, conf, group, version, timeout):
+        options = getattr(conf, group)
+        self._port = options.port
+        self._version = version
+        self._timeout = timeout
+        self._headers = {'Content-Type': 'application/json'}
+        strategy = ironic_json_rpc.auth_strategy(group)
+        if strategy == 'http_basic':
+            # As Ironic's client does: the http_basic plugin of keystoneauth
+            # loads [group]username and password.
+            conf.set_default('auth_type', 'http_basic', group=group)
+            self._headers.update(
+                keystone.get_auth(group).get_headers(None) or {})
+        elif strategy != 'noauth':
+            raise ValueError('auth strategy %s needs Ironic\'s client'
+                             % strategy)
+        self._tls = None
+        if options.use_ssl or options.client_use_ssl:
+            self._tls = ssl.create_default_context(cafile=options.cafile)
+            if options.insecure:
+                self._tls.check_hostname = False
+                self._tls.verify_mode = ssl.CERT_NONE
+            if options.certfile:
+                self._tls.load_cert_chain(options.certfile, options.keyfile)
+        self._local = threading.local()
+
+    def call(self, context, host, method, **params):
+        """Call ``method`` on the shim at ``host``; return its result.
+
+        :raises: Ironic's NotFound for a JSON-RPC error with code 404 (the
+            shim's "nothing to serve"), IronicException for other errors,
+            OSError/HTTPException for transport failures, socket.timeout.
+        """
+        params['context'] = context.to_dict()
+        params['rpc.version'] = self._version
+        body = json.dumps({'jsonrpc': '2.0', 'method': method,
+                           'id': context.request_id
+                           or uuidutils.generate_uuid(),
+                           'params': params})
+        connections = self._connections()
+        for attempt in (1, 2):
+            conn = connections.get(host) or self._connect(host, connections)
+            try:
+                conn.request('POST', '/', body, self._headers)
+                response = conn.getresponse()
+                data = response.read()
+                break
+            except _STALE:
+                del connections[host]
+                conn.close()
+                if attempt == 2:
+                    raise
+            except BaseException:
+                del connections[host]
+                conn.close()
+                raise
+        if response.status != 200:
+            raise exception.IronicException(
+                'JSON-RPC to %s answered HTTP %d' % (host, response.status))
+        reply = json.loads(data)
+        error = reply.get('error')
+        if error:
+            if error.get('code') == 404:
+                raise exception.NotFound(error.get('message'))
+            raise exception.IronicException(
+                'JSON-RPC error from %s: %s' % (host, error.get('message')))
+        return reply['result']
+
+    def _connections(self):
+        try:
+            return self._local.connections
+        except AttributeError:
+            self._local.connections = {}
+            return self._local.connections
+
+    def _connect(self, host, connections):
+        if self._tls is not None:
+            conn = http.client.HTTPSConnection(
+                host, self._port, timeout=self._timeout, context=self._tls)
+        else:
+            conn = http.client.HTTPConnection(host, self._port,
+                                              timeout=self._timeout)
+        connections[host] = conn
+        return conn
