@@ -99,25 +99,40 @@ class FileProvider(BootConfigProvider):
 
 
 def read_file_under(root, path, max_size):
-    """Read a regular file that resolves to a place under ``root``.
+    """Read a regular file below ``root`` without following any link.
+
+    The path is walked from ``root`` one component at a time with
+    ``O_NOFOLLOW``: no symbolic link below ``root`` is followed (so none
+    leads out), and nothing can be swapped in between a check and the open.
+    ``root`` itself may be a link (e.g. ``/httpboot``).
 
     :raises: BootConfigNotFound if the file is missing, is not a regular
-        file, leads out of ``root`` through a link, or is over ``max_size``.
+        file, lies outside ``root``, passes through a link, or is over
+        ``max_size`` bytes.
     """
-    real_root = os.path.realpath(root)
-    real_path = os.path.realpath(path)
-    if os.path.commonpath([real_root, real_path]) != real_root:
+    parts = os.path.relpath(path, root).split(os.sep)
+    if os.path.isabs(path) != os.path.isabs(root) or any(
+            part in ('', '.', '..') for part in parts):
         raise exception.BootConfigNotFound(
-            reason='%s resolves outside %s' % (path, root))
+            reason='%s is not below %s' % (path, root))
     try:
-        # O_NOFOLLOW: a link swapped in after realpath() is refused;
-        # O_NONBLOCK: a FIFO cannot hang the reader.
-        fd = os.open(real_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
-                     | os.O_CLOEXEC)
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            for part in parts[:-1]:
+                parent, fd = fd, os.open(
+                    part, _DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(parent)
+            # O_NONBLOCK: a FIFO cannot hang the reader.
+            parent, fd = fd, os.open(
+                parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+                | os.O_CLOEXEC, dir_fd=fd)
+            os.close(parent)
+        except BaseException:
+            os.close(fd)
+            raise
     except OSError as exc:
-        reason = ('%s does not exist' % path if exc.errno == errno.ENOENT
-                  else 'cannot open %s: %s' % (path, exc.strerror))
-        raise exception.BootConfigNotFound(reason=reason) from None
+        raise exception.BootConfigNotFound(
+            reason=_open_failure(path, exc)) from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise exception.BootConfigNotFound(
@@ -132,3 +147,14 @@ def read_file_under(root, path, max_size):
         os.close(fd)
     raise exception.BootConfigNotFound(
         reason='%s is larger than %d bytes' % (path, max_size))
+
+
+_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+def _open_failure(path, exc):
+    if exc.errno == errno.ENOENT:
+        return '%s does not exist' % path
+    if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+        return '%s passes through a link or a non-directory' % path
+    return 'cannot open %s: %s' % (path, exc.strerror)

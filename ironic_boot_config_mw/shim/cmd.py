@@ -22,7 +22,6 @@ import sys
 from ironic.common import service as ironic_service
 from oslo_config import cfg
 from oslo_log import log
-from oslo_service import service
 
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw import exception
@@ -54,8 +53,7 @@ def main(argv=None):
 
     svc = shim_service.BootConfigService(
         CONF.host, manager.BootConfigManager(registry))
-    launcher = service.launch(CONF, svc, restart_method='mutate')
-    return launcher.wait()
+    return shim_service.run(svc, CONF)
 
 
 def write_root_template(argv=None):

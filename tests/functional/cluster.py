@@ -511,7 +511,8 @@ class IronicCluster:
         def reached():
             states = {u: self.node(u)['provision_state'] for u in uuids}
             failed = {u: s for u, s in states.items()
-                      if s.endswith('failed') or s == 'error'}
+                      if s != state and (s.endswith('failed')
+                                         or s == 'error')}
             if failed:
                 raise RuntimeError('nodes failed: %s: %s' % (
                     failed, [self.node(u)['last_error'] for u in failed]))
