@@ -196,11 +196,13 @@ def main():
     parser.add_argument('--storm-nodes', type=int, default=1000)
     parser.add_argument('--storm-connections', type=int, default=256)
     parser.add_argument('--out', default=os.path.join(ROOT, 'doc'))
+    parser.add_argument('--repeat', type=int, default=3,
+                        help='rounds per row; the median is reported')
     parser.add_argument('--quick', action='store_true',
-                        help='3 s runs, scaling to 1,000 nodes')
+                        help='3 s runs, 1 round, scaling to 1,000 nodes')
     args = parser.parse_args()
     if args.quick:
-        args.duration, args.scaling = 3, '100,1000'
+        args.duration, args.scaling, args.repeat = 3, '100,1000', 1
     global SCRIPT
 
     workdir = tempfile.mkdtemp(prefix='ironic-boot-config-bench-')
@@ -246,33 +248,27 @@ def main():
         node_paths = ['/v1/nodes/%s' % real]
         file_paths = ['/%s/config' % u for u in nodes.uuids]
         d, conn = args.duration, args.connections
-        print('\n%d nodes, %d MACs; wrk -t2 -c%d -d%ds\n' % (
-            len(nodes.uuids), len(nodes.macs), conn, d), flush=True)
-        runs = [
-            measure('GET /v1/boot/<mac>/boot.ipxe (filter)', c.api_url,
-                    boot_paths, services, duration=d, connections=conn),
-            measure('GET /v1/lookup?addresses=<mac> (stock)', stock_url,
-                    lookup_paths, services, headers=[LATEST], duration=d,
-                    connections=conn),
-            measure('GET / (stock)', stock_url, ['/'], services,
-                    duration=d, connections=conn),
-            measure('bare cheroot app, same body, 10 threads', bare_url,
-                    ['/'], services, duration=d, connections=conn),
-            measure('nginx, per-node file from http_root', nginx_url,
-                    file_paths, services, duration=d, connections=conn),
+        print('\n%d nodes, %d MACs; wrk -t2 -c%d -d%ds; each row the '
+              'median of %d interleaved rounds\n' % (
+                  len(nodes.uuids), len(nodes.macs), conn, d, args.repeat),
+              flush=True)
+        rows = [
+            ('GET /v1/boot/<mac>/boot.ipxe (filter)', c.api_url,
+             boot_paths, ()),
+            ('GET /v1/lookup?addresses=<mac> (stock)', stock_url,
+             lookup_paths, [LATEST]),
+            ('GET / (stock)', stock_url, ['/'], ()),
+            ('bare cheroot app, same body, 10 threads', bare_url, ['/'],
+             ()),
+            ('nginx, per-node file from http_root', nginx_url, file_paths,
+             ()),
+            # ~20 ms each (bcrypt): the noisiest pair, hence interleaved.
+            ('GET /v1/nodes/<uuid> authenticated, filter', c.api_url,
+             node_paths, [AUTH, LATEST]),
+            ('GET /v1/nodes/<uuid> authenticated, no filter', stock_url,
+             node_paths, [AUTH, LATEST]),
         ]
-        # Authenticated requests cost ~20 ms (bcrypt): one run each is all
-        # noise. Alternate three times and keep the medians.
-        pairs = [(measure('GET /v1/nodes/<uuid> authenticated, filter',
-                          c.api_url, node_paths, services,
-                          headers=[AUTH, LATEST], duration=d,
-                          connections=conn),
-                  measure('GET /v1/nodes/<uuid> authenticated, no filter',
-                          stock_url, node_paths, services,
-                          headers=[AUTH, LATEST], duration=d,
-                          connections=conn)) for _round in range(3)]
-        runs += [median_run([p[0] for p in pairs]),
-                 median_run([p[1] for p in pairs])]
+        runs = rounds(args, rows, services)
         rss = {s.name: s.rss() for s in services}
 
         scaling, storm = [], None
@@ -281,9 +277,9 @@ def main():
                 storm = boot_storm(args, nodes, c, services)
             nodes.grow(max(total, len(nodes.uuids)))
             sample = ['/v1/boot/%s/boot.ipxe' % m for m in nodes.macs]
-            scaling.append((len(nodes.uuids), measure(
+            scaling.append((len(nodes.uuids), rounds(args, [(
                 'GET /v1/boot at %d nodes' % len(nodes.uuids), c.api_url,
-                sample, services, duration=d, connections=conn)))
+                sample, ())], services)[0]))
         storm = storm or boot_storm(args, nodes, c, services)
     finally:
         for proc in procs:
@@ -307,25 +303,32 @@ def all_in_one(args):
         nodes.grow(args.nodes)
         process = c.conductors['127.0.0.2']['process']
         services = [Service('ironic', group(process))]
-        return [
-            measure('all-in-one: GET /v1/boot/<mac>/boot.ipxe', c.api_url,
-                    ['/v1/boot/%s/boot.ipxe' % m for m in nodes.macs],
-                    services, duration=args.duration,
-                    connections=args.connections),
-            measure('all-in-one: GET /v1/lookup?addresses=<mac>',
-                    c.api_url,
-                    ['/v1/lookup?addresses=%s' % m for m in nodes.macs],
-                    services, headers=[LATEST], duration=args.duration,
-                    connections=args.connections),
-        ]
+        return rounds(args, [
+            ('all-in-one: GET /v1/boot/<mac>/boot.ipxe', c.api_url,
+             ['/v1/boot/%s/boot.ipxe' % m for m in nodes.macs], ()),
+            ('all-in-one: GET /v1/lookup?addresses=<mac>', c.api_url,
+             ['/v1/lookup?addresses=%s' % m for m in nodes.macs], [LATEST]),
+        ], services)
     finally:
         c.stop()
+
+
+def rounds(args, rows, services):
+    """Each row ``args.repeat`` times, rows interleaved: the medians."""
+    results = [[] for _row in rows]
+    for _round in range(args.repeat):
+        for row, (name, url, paths, headers) in enumerate(rows):
+            results[row].append(measure(
+                name, url, paths, services, headers=headers,
+                duration=args.duration, connections=args.connections))
+    return [median_run(r) for r in results]
 
 
 def median_run(results):
     """The run with the median req/s, labelled as such."""
     chosen = dict(sorted(results, key=lambda r: r['rps'])[len(results) // 2])
-    chosen['name'] += ' (median of %d)' % len(results)
+    if len(results) > 1:
+        chosen['name'] += ' (median of %d)' % len(results)
     chosen['all_rps'] = [r['rps'] for r in results]
     return chosen
 
@@ -386,9 +389,11 @@ def report(args, runs, scaling, storm, rss, body_size, aio):
         'Generated by `%s` on %s.' % (command.strip(),
                                       datetime.date.today()),
         '', 'Machine: %s.' % machine(), '',
-        'Loopback, wrk -t2 -c%d -d%ds per row, one run: compare ratios, not '
-        'absolute numbers. Body: a real per-node iPXE script, %d bytes.'
-        % (args.connections, args.duration, body_size), '',
+        'Loopback, wrk -t2 -c%d -d%ds, each row the median of %d '
+        'interleaved rounds (the storm: one run). A shared 2-core VM: '
+        'compare ratios within the run, not absolute numbers. Body: a real '
+        'per-node iPXE script, %d bytes.' % (args.connections, args.duration,
+                                            args.repeat, body_size), '',
         '| what | req/s | p50 ms | p99 ms | errors | CPU per request (ms) |',
         '| --- | ---: | ---: | ---: | ---: | --- |']
     for r in runs + [s for _n, s in scaling] + [storm] + aio:
