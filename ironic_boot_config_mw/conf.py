@@ -8,6 +8,7 @@ in-tree implementation can take them over unchanged.
 
 import copy
 import inspect
+import ipaddress
 
 from ironic.common import keystone
 from ironic.conf import json_rpc as ironic_json_rpc
@@ -47,6 +48,34 @@ boot_config_opts = [
                     'to answer get_boot_config. iPXE gives up on slow '
                     'answers, and a stuck request must not pin an API '
                     'server thread.'),
+    cfg.ListOpt('allowed_source_cidrs',
+                default=[],
+                help='Networks (CIDR) whose machines may use /v1/boot, e.g. '
+                     'the provisioning network. Others get the generic 404 '
+                     'before anything touches the database. Empty: any '
+                     'source. The source is the TCP peer; forwarded headers '
+                     'count only with [oslo_middleware]'
+                     'enable_proxy_headers_parsing.'),
+    cfg.FloatOpt('rate_limit',
+                 default=0, min=0,
+                 help='Requests per second allowed to each source address '
+                      '(token bucket); beyond it the generic 404 (never '
+                      '429: iPXE would retry). 0 disables the limit.'),
+    cfg.IntOpt('rate_limit_burst',
+               default=20, min=1,
+               help='Requests a source may send at once before rate_limit '
+                    'applies: a machine with several NICs asks once per NIC.'),
+    cfg.IntOpt('rate_limit_sources',
+               default=4096, min=1,
+               help='Sources the rate limiter remembers; the least recently '
+                    'seen is forgotten first. Bounds its memory.'),
+    cfg.IntOpt('max_concurrent_requests',
+               default=5, min=0,
+               help='/v1/boot requests one API process serves at once; more '
+                    'get the generic 404 at once, so a boot storm or a slow '
+                    'conductor cannot take every server thread from the '
+                    'authenticated API. The default is half of the 10 '
+                    'threads of the API\'s server (cheroot). 0: no cap.'),
 ]
 
 
@@ -85,6 +114,12 @@ def register_opts(conf):
         keystone.register_auth_opts(conf, JSON_RPC_GROUP)
 
 
+def source_networks(conf):
+    """``[boot_config]allowed_source_cidrs`` parsed (ValueError if bad)."""
+    return [ipaddress.ip_network(cidr.strip(), strict=False)
+            for cidr in conf.boot_config.allowed_source_cidrs if cidr.strip()]
+
+
 def validate(conf):
     """Read every option once so that bad values fail at start-up.
 
@@ -98,6 +133,11 @@ def validate(conf):
             except ValueError as exc:
                 raise cfg.ConfigFileValueError(
                     'Invalid [%s]%s: %s' % (group, opt.dest, exc)) from None
+    try:
+        source_networks(conf)
+    except ValueError as exc:
+        raise cfg.ConfigFileValueError(
+            'Invalid [boot_config]allowed_source_cidrs: %s' % exc) from None
 
 
 def _own_opts():

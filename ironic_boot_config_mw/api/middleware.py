@@ -7,11 +7,14 @@ negotiate microversions, so this subtree has neither; everything else passes
 untouched to Ironic, whose authentication keeps holding for it.
 
 Security: the route is unauthenticated and reaches Ironic's database and
-conductors. Every failure -- malformed path, unknown MAC, refused state,
-unknown name, missing provider, unreachable conductor, timeout, database
-error -- answers the same 404, byte for byte, so callers learn nothing about
-nodes; the real reason goes to the log. The error body is one ``#`` comment
-line: GRUB runs the body of an error reply as a config script.
+conductors. Every failure -- refused source, rate limit, concurrency cap,
+malformed path, unknown MAC, refused state, unknown name, missing provider,
+unreachable conductor, timeout, database error -- answers the same 404, byte
+for byte, so callers learn nothing about nodes; the real reason goes to the
+log, and to operators through the authenticated ``/v1/boot-explain`` (see
+``explain.py``). The error body is one ``#`` comment line: GRUB runs the body
+of an error reply as a config script. Request bodies are never read; query
+strings are ignored.
 
 Load it with ``[api]middleware = boot_config`` (Ironic 2026.1 and newer; it
 wraps outermost, outside auth) or as the ``boot_config`` paste filter.
@@ -23,8 +26,11 @@ from ironic.common import context as ironic_context
 from ironic.common import exception as ironic_exception
 from oslo_config import cfg
 from oslo_log import log
+from oslo_middleware import http_proxy_to_wsgi
 
 from ironic_boot_config_mw import conf as bc_conf
+from ironic_boot_config_mw.api import admission
+from ironic_boot_config_mw.api import explain
 from ironic_boot_config_mw.api import lookup
 from ironic_boot_config_mw.api import request
 from ironic_boot_config_mw.api import rpcapi
@@ -43,6 +49,10 @@ _NOT_ALLOWED_HEADERS = [('Content-Type', 'text/plain; charset=UTF-8'),
 _METHODS = frozenset(['GET', 'HEAD'])
 
 
+class Refused(Exception):
+    """Admission said no, before the database was touched."""
+
+
 class BootConfigMiddleware:
     """Serves ``/v1/boot`` in front of Ironic's API application.
 
@@ -58,39 +68,83 @@ class BootConfigMiddleware:
     def __init__(self, application, conf=None, find_node=None, client=None):
         conf = cfg.CONF if conf is None else conf
         bc_conf.register_opts(conf)
+        # Ironic's app registers it too; a paste pipeline may not.
+        conf.register_opts(http_proxy_to_wsgi.OPTS, group='oslo_middleware')
         bc_conf.validate(conf)
         self.application = application
+        options = conf.boot_config
+        self.trust_forwarded = (
+            conf.oslo_middleware.enable_proxy_headers_parsing)
+        self.sources = admission.SourceFilter(bc_conf.source_networks(conf))
+        self.rate = admission.RateLimiter(options.rate_limit,
+                                          options.rate_limit_burst,
+                                          options.rate_limit_sources)
+        self.cap = admission.ConcurrencyCap(options.max_concurrent_requests)
         self.find_node = find_node or lookup.NodeLookup(
             restrict=conf.api.restrict_boot_config,
             max_connections=conf.database.max_pool_size)
         self.client = client or rpcapi.BootConfigAPI(conf)
+        self.explain = explain.Explainer(application, self.resolve,
+                                         self.sources)
         LOG.info('Boot configuration API enabled at %s/<MAC>/<NAME> '
-                 '(restrict_boot_config=%s, rpc_transport=%s)',
-                 request.PREFIX, conf.api.restrict_boot_config,
-                 conf.rpc_transport)
+                 '(restrict_boot_config=%s, rpc_transport=%s, '
+                 'allowed_source_cidrs=%s, rate_limit=%s/s burst %s, '
+                 'max_concurrent_requests=%s)', request.PREFIX,
+                 conf.api.restrict_boot_config, conf.rpc_transport,
+                 ','.join(options.allowed_source_cidrs) or 'any',
+                 options.rate_limit or 'off', options.rate_limit_burst,
+                 options.max_concurrent_requests or 'no cap')
 
     def __call__(self, environ, start_response):
         path = environ.get('PATH_INFO', '')
-        if not request.owns(path):
-            return self.application(environ, start_response)
+        if request.owns(path):
+            return self._boot(environ, start_response, path)
+        if request.owns_explain(path):
+            return self.explain(environ, start_response)
+        return self.application(environ, start_response)
+
+    def resolve(self, path):
+        """``/v1/boot/<MAC>/<NAME>`` -> ``(node, BootConfig, host)``.
+
+        :raises: whatever says why not: every failure of the boot path.
+        """
+        mac, name = request.parse(path)
+        context = ironic_context.get_admin_context()
+        node = self.find_node(context, mac)
+        try:
+            config, host = self.client.get_boot_config(context, node, name)
+        except Exception as exc:
+            exc.node = node.uuid  # for the log line
+            raise
+        return node, config, host
+
+    def _boot(self, environ, start_response, path):
         method = environ.get('REQUEST_METHOD')
         if method not in _METHODS:
             start_response('405 Method Not Allowed', _NOT_ALLOWED_HEADERS)
             return [_NOT_ALLOWED_BODY]
 
         started = time.monotonic()
+        source = admission.source_address(environ, self.trust_forwarded)
         log_args = {'method': method, 'path': _printable(path),
-                    'remote': environ.get('REMOTE_ADDR', '-')}
+                    'remote': source or '-'}
+        if not self.sources.allows(source):
+            return self._not_found(start_response, Refused(
+                'source not in allowed_source_cidrs'), log_args, started)
+        if not self.rate.allows(source):
+            return self._not_found(start_response, Refused(
+                'rate limit of the source exceeded'), log_args, started)
+        if not self.cap.enter():
+            return self._not_found(start_response, Refused(
+                'max_concurrent_requests reached'), log_args, started)
         try:
-            mac, name = request.parse(path)
-            context = ironic_context.get_admin_context()
-            node = self.find_node(context, mac)
-            log_args['node'] = node.uuid
-            config, host = self.client.get_boot_config(context, node, name)
+            node, config, host = self.resolve(path)
         except Exception as exc:
             return self._not_found(start_response, exc, log_args, started)
+        finally:
+            self.cap.leave()
 
-        log_args.update(host=host, size=len(config.body),
+        log_args.update(node=node.uuid, host=host, size=len(config.body),
                         ms=(time.monotonic() - started) * 1000)
         LOG.info('%(method)s %(path)s from %(remote)s: 200, node %(node)s, '
                  '%(size)d bytes from %(host)s in %(ms).1f ms', log_args)
@@ -104,12 +158,20 @@ class BootConfigMiddleware:
     @staticmethod
     def _not_found(start_response, exc, log_args, started):
         log_args.update(reason=exc, kind=type(exc).__name__,
+                        node=getattr(exc, 'node', '-'),
                         ms=(time.monotonic() - started) * 1000)
-        log_args.setdefault('node', '-')
-        if isinstance(exc, (request.MalformedPath, ironic_exception.NotFound)
-                      ) and not isinstance(exc, ironic_exception.NoValidHost):
-            LOG.info('%(method)s %(path)s from %(remote)s: 404, node '
-                     '%(node)s: %(reason)s (%(ms).1f ms)', log_args)
+        message = ('%(method)s %(path)s from %(remote)s: 404, node '
+                   '%(node)s: %(reason)s (%(ms).1f ms)')
+        if isinstance(exc, Refused):
+            # A flood must not flood the log: admission refusals are DEBUG,
+            # but for the cap, which says this API is overloaded.
+            level = (log.WARNING if 'max_concurrent' in str(exc)
+                     else log.DEBUG)
+            LOG.log(level, message, log_args)
+        elif isinstance(exc, (request.MalformedPath,
+                              ironic_exception.NotFound)) and \
+                not isinstance(exc, ironic_exception.NoValidHost):
+            LOG.info(message, log_args)
         else:
             # Not the caller's doing: a conductor, the RPC or the database.
             LOG.warning('%(method)s %(path)s from %(remote)s: 404, node '

@@ -8,6 +8,8 @@ import re
 
 #: The subtree the filter owns, matched on PATH_INFO (any SCRIPT_NAME).
 PREFIX = '/v1/boot'
+#: The operators' authenticated twin: why would PREFIX/<MAC>/<NAME> 404?
+EXPLAIN_PREFIX = '/v1/boot-explain'
 
 # Six octets, one separator (':' or '-') used throughout. re.ASCII keeps
 # Unicode digits out; fullmatch() refuses a trailing newline that '$' allows.
@@ -24,6 +26,11 @@ class MalformedPath(ValueError):
 def owns(path):
     """Whether ``path`` (PATH_INFO) is in the filter's subtree."""
     return path == PREFIX or path.startswith(PREFIX + '/')
+
+
+def owns_explain(path):
+    """Whether ``path`` is in the explain subtree."""
+    return path == EXPLAIN_PREFIX or path.startswith(EXPLAIN_PREFIX + '/')
 
 
 def parse(path):

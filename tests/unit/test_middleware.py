@@ -290,3 +290,135 @@ def test_log_line_cannot_be_forged(caplog):
     assert len(lines) == 1 and '\n' not in lines[0]
     assert '\\n2026-01-01 INFO forged' in lines[0]
     assert len(lines[0]) < 400
+
+
+# -- admission: refused before the database is touched --------------------
+
+class CountingLookup:
+    def __init__(self, restrict=True):
+        self.inner = lookup.NodeLookup(restrict=restrict)
+        self.calls = 0
+
+    def __call__(self, context, mac):
+        self.calls += 1
+        return self.inner(context, mac)
+
+
+@pytest.fixture
+def boot_config_overrides():
+    done = []
+
+    def set_(name, value):
+        CONF.set_override(name, value, 'boot_config')
+        done.append(name)
+    yield set_
+    for name in done:
+        CONF.clear_override(name, 'boot_config')
+
+
+def test_source_outside_allowed_cidrs(make_node, boot_config_overrides):
+    _node, mac = make_node()
+    boot_config_overrides('allowed_source_cidrs', ['192.0.2.0/24'])
+    find = CountingLookup()
+    app = make_app(find_node=find)
+    inside = app.get('/v1/boot/%s/boot.ipxe' % mac,
+                     extra_environ={'REMOTE_ADDR': '192.0.2.9'})
+    outside = app.get('/v1/boot/%s/boot.ipxe' % mac, status=404,
+                      extra_environ={'REMOTE_ADDR': '198.51.100.9'})
+    assert inside.body == SCRIPT
+    assert outside.body == b'# Not Found\n'
+    assert find.calls == 1
+    # Forwarded headers are the client's word unless the operator says a
+    # proxy sets them.
+    app.get('/v1/boot/%s/boot.ipxe' % mac, status=404, extra_environ={
+        'REMOTE_ADDR': '198.51.100.9', 'HTTP_X_FORWARDED_FOR': '192.0.2.9'})
+    assert find.calls == 1
+
+
+def test_trusted_proxy_header(make_node, boot_config_overrides):
+    _node, mac = make_node()
+    boot_config_overrides('allowed_source_cidrs', ['192.0.2.0/24'])
+    CONF.set_override('enable_proxy_headers_parsing', True,
+                      'oslo_middleware')
+    try:
+        app = make_app()
+        app.get('/v1/boot/%s/boot.ipxe' % mac, extra_environ={
+            'REMOTE_ADDR': '10.0.0.1',
+            'HTTP_X_FORWARDED_FOR': '6.6.6.6, 192.0.2.9'})
+        app.get('/v1/boot/%s/boot.ipxe' % mac, status=404, extra_environ={
+            'REMOTE_ADDR': '10.0.0.1',
+            'HTTP_X_FORWARDED_FOR': '192.0.2.9, 6.6.6.6'})
+    finally:
+        CONF.clear_override('enable_proxy_headers_parsing',
+                            'oslo_middleware')
+
+
+def test_rate_limit_answers_the_generic_404(make_node, boot_config_overrides):
+    _node, mac = make_node()
+    boot_config_overrides('rate_limit', 0.001)
+    boot_config_overrides('rate_limit_burst', 3)
+    find = CountingLookup()
+    app = make_app(find_node=find)
+    statuses = [app.get('/v1/boot/%s/boot.ipxe' % mac,
+                        expect_errors=True).status_int for _ in range(5)]
+    assert statuses == [200, 200, 200, 404, 404]
+    assert find.calls == 3
+    refused = app.get('/v1/boot/%s/boot.ipxe' % mac, expect_errors=True)
+    assert 'Retry-After' not in refused.headers
+    assert headers_of(refused) == headers_of(
+        _not_found(make_node, 'unknown-mac'))
+    other = app.get('/v1/boot/%s/boot.ipxe' % mac,
+                    extra_environ={'REMOTE_ADDR': '127.0.0.9'})
+    assert other.status_int == 200
+
+
+def test_concurrency_cap_refuses_at_once(make_node, boot_config_overrides):
+    import threading
+    import time as time_mod
+    _node, mac = make_node()
+    boot_config_overrides('max_concurrent_requests', 2)
+    release = threading.Event()
+
+    class SlowClient(Client):
+        def get_boot_config(self, context, node, name):
+            release.wait(10)
+            return super().get_boot_config(context, node, name)
+
+    app = make_app(client=SlowClient())
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(app.get(
+        '/v1/boot/%s/boot.ipxe' % mac).status_int)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time_mod.sleep(0.3)
+    started = time_mod.monotonic()
+    third = app.get('/v1/boot/%s/boot.ipxe' % mac, status=404)
+    assert time_mod.monotonic() - started < 0.5
+    assert third.body == b'# Not Found\n'
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert results == [200, 200]
+    assert app.get('/v1/boot/%s/boot.ipxe' % mac).status_int == 200
+
+
+def test_request_body_is_never_read(make_node):
+    _node, mac = make_node()
+
+    class Exploding:
+        def read(self, *args):
+            raise AssertionError('body read')
+        readline = readlines = __iter__ = read
+
+    resp = make_app().get('/', extra_environ={
+        'PATH_INFO': '/v1/boot/%s/boot.ipxe' % mac,
+        'wsgi.input': Exploding(), 'CONTENT_LENGTH': '1000000'})
+    assert resp.body == SCRIPT
+
+
+def test_bad_cidr_fails_at_start_up(boot_config_overrides):
+    from oslo_config import cfg
+    boot_config_overrides('allowed_source_cidrs', ['10.0.0.0/33'])
+    with pytest.raises(cfg.ConfigFileValueError,
+                       match='allowed_source_cidrs'):
+        make_app()

@@ -1,0 +1,76 @@
+import pytest
+
+from ironic_boot_config_mw.api import admission
+
+
+@pytest.mark.parametrize('environ,trust,expected', [
+    ({'REMOTE_ADDR': '192.0.2.7'}, False, '192.0.2.7'),
+    ({'REMOTE_ADDR': '2001:db8::7'}, False, '2001:db8::7'),
+    ({'REMOTE_ADDR': '192.0.2.7', 'HTTP_X_FORWARDED_FOR': '10.0.0.1'},
+     False, '192.0.2.7'),
+    ({'REMOTE_ADDR': '192.0.2.7',
+      'HTTP_X_FORWARDED_FOR': '6.6.6.6, 10.1.2.3'}, True, '10.1.2.3'),
+    ({'REMOTE_ADDR': '192.0.2.7',
+      'HTTP_FORWARDED': 'for=6.6.6.6;proto=http, for="[2001:db8::9]:4711"'},
+     True, '2001:db8::9'),
+    ({'REMOTE_ADDR': '192.0.2.7', 'HTTP_FORWARDED': 'for=10.1.2.3:80'},
+     True, '10.1.2.3'),
+    ({'REMOTE_ADDR': '192.0.2.7', 'HTTP_FORWARDED': 'proto=https'}, True,
+     '192.0.2.7'),
+    ({}, False, ''),
+], ids=['peer', 'peer-v6', 'xff-untrusted', 'xff-last-hop', 'forwarded-v6',
+        'forwarded-port', 'forwarded-no-for', 'no-peer'])
+def test_source_address(environ, trust, expected):
+    assert admission.source_address(environ, trust) == expected
+
+
+def test_source_filter():
+    import ipaddress
+    allow_all = admission.SourceFilter([])
+    assert allow_all.allows('203.0.113.1') and allow_all.allows('')
+    nets = admission.SourceFilter([ipaddress.ip_network('192.0.2.0/24'),
+                                   ipaddress.ip_network('2001:db8::/64')])
+    assert nets.allows('192.0.2.200')
+    assert nets.allows('2001:db8::1')
+    assert not nets.allows('192.0.3.1')
+    assert not nets.allows('2001:db9::1')
+    assert not nets.allows('')
+    assert not nets.allows('not-an-ip')
+    assert not nets.allows('192.0.2.1\n')
+
+
+def test_rate_limit_burst_then_refill():
+    limiter = admission.RateLimiter(rate=2.0, burst=3, max_sources=10)
+    assert [limiter.allows('a', now=0) for _ in range(4)] == [True, True,
+                                                              True, False]
+    assert limiter.allows('b', now=0)             # per source
+    assert not limiter.allows('a', now=0.4)       # 0.8 token
+    assert limiter.allows('a', now=0.5)           # 1 token
+    assert [limiter.allows('a', now=100) for _ in range(4)] == [True, True,
+                                                                True, False]
+
+
+def test_rate_limit_table_is_bounded():
+    limiter = admission.RateLimiter(rate=1.0, burst=1, max_sources=100)
+    for n in range(10000):
+        limiter.allows('10.0.%d.%d' % (n // 256, n % 256), now=0)
+    assert len(limiter) == 100
+    # The most recent sources are remembered (and refused), the oldest not.
+    assert not limiter.allows('10.0.39.15', now=0)     # n = 9999
+    assert limiter.allows('10.0.0.0', now=0)
+
+
+def test_rate_limit_off():
+    limiter = admission.RateLimiter(rate=0, burst=1, max_sources=1)
+    assert all(limiter.allows('a', now=0) for _ in range(1000))
+    assert len(limiter) == 0
+
+
+def test_concurrency_cap():
+    cap = admission.ConcurrencyCap(2)
+    assert cap.enter() and cap.enter()
+    assert not cap.enter()
+    cap.leave()
+    assert cap.enter()
+    unlimited = admission.ConcurrencyCap(0)
+    assert all(unlimited.enter() for _ in range(100))

@@ -1,0 +1,50 @@
+"""The boot path never writes to the database (real lookup, real provider
+dispatch in-process, real tasks where a provider needs one)."""
+
+from ironic.conf import CONF
+from oslo_db.sqlalchemy import enginefacade
+import pytest
+import sqlalchemy as sa
+import webtest
+
+from ironic_boot_config_mw.api import middleware
+from tests.unit import test_grub
+from tests.unit import test_providers
+
+
+@pytest.fixture
+def statements(ironic_db):
+    seen = []
+    engine = enginefacade.writer.get_engine()
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement.split(None, 1)[0].upper())
+
+    sa.event.listen(engine, 'before_cursor_execute', record)
+    yield seen
+    sa.event.remove(engine, 'before_cursor_execute', record)
+
+
+def test_no_insert_update_delete(make_node, statements, tmp_path):
+    CONF.set_override('rpc_transport', 'none')
+    try:
+        app = webtest.TestApp(middleware.BootConfigMiddleware(
+            lambda e, s: [], conf=CONF))
+        ipxe_node, ipxe_mac = make_node()
+        test_providers.write_config(ipxe_node.uuid)
+        pxe_node, pxe_mac = make_node(boot_interface='pxe')
+        test_grub.write_config(CONF.pxe.tftp_root, pxe_node.uuid,
+                               test_grub.PXE_CFG % {'u': pxe_node.uuid})
+        refused, refused_mac = make_node(provision_state='active')
+        del statements[:]
+        for _ in range(5):
+            app.get('/v1/boot/%s/boot.ipxe' % ipxe_mac)      # no task
+            app.get('/v1/boot/%s/grub.cfg' % pxe_mac)        # shared task
+            app.get('/v1/boot/%s/boot.ipxe' % refused_mac, status=404)
+            app.get('/v1/boot/52:54:00:ee:ee:ee/boot.ipxe', status=404)
+    finally:
+        CONF.clear_override('rpc_transport')
+    assert statements, 'the test saw no statement at all'
+    writes = [s for s in statements
+              if s not in ('SELECT', 'PRAGMA', 'ROLLBACK', 'BEGIN')]
+    assert writes == []
