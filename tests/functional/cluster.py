@@ -180,6 +180,68 @@ class StaticServer:
         self.server.server_close()
 
 
+class BulkNodes:
+    """Many nodes written straight into Ironic's tables (real ones would
+    take an automated clean each), in ``clean wait``, 2 NICs each, with a
+    per-node iPXE script in every conductor's http_root.
+
+    :param script: the script, ``@UUID@`` standing for the node's UUID
+        (take a real one, written by a conductor for a real node).
+    """
+
+    def __init__(self, cluster, script):
+        from ironic.db.sqlalchemy import models
+        import sqlalchemy as sa
+        self.sa = sa
+        self.cluster = cluster
+        self.script = script
+        self.engine = sa.create_engine(cluster.db.url)
+        self.nodes_t = models.Node.__table__
+        self.ports_t = models.Port.__table__
+        self.uuids, self.macs = [], []
+
+    def grow(self, total):
+        sa = self.sa
+        with self.engine.begin() as conn:
+            next_id = (conn.execute(sa.select(sa.func.max(
+                self.nodes_t.c.id))).scalar() or 0) + 1
+        nodes, ports = [], []
+        first = len(self.uuids)
+        for n in range(first, total):
+            node_uuid = str(uuid.uuid4())
+            node_id = next_id + n - first
+            nodes.append({
+                'id': node_id, 'uuid': node_uuid, 'driver': 'fake-hardware',
+                'provision_state': 'clean wait', 'power_state': 'power on',
+                'boot_interface': 'ipxe', 'deploy_interface': 'direct',
+                'conductor_group': '', 'protected': False,
+                'maintenance': False, 'driver_info': {}, 'properties': {},
+                'instance_info': {}, 'driver_internal_info': {},
+                'extra': {}, 'version': '1.0'})
+            for nic in (1, 2):
+                mac = '52:54:%02x:%02x:%02x:%02x' % (
+                    nic, n >> 16, (n >> 8) & 0xff, n & 0xff)
+                ports.append({
+                    'uuid': str(uuid.uuid4()), 'node_id': node_id,
+                    'address': mac, 'pxe_enabled': True, 'extra': {},
+                    'available_for_dynamic_portgroup': False,
+                    'version': '1.0'})
+                self.macs.append(mac)
+            self.uuids.append(node_uuid)
+        with self.engine.begin() as conn:
+            for start in range(0, len(nodes), 1000):
+                conn.execute(self.nodes_t.insert(), nodes[start:start + 1000])
+            for start in range(0, len(ports), 2000):
+                conn.execute(self.ports_t.insert(), ports[start:start + 2000])
+        for node in nodes:
+            for conductor in self.cluster.conductors.values():
+                path = os.path.join(conductor['http_root'], node['uuid'])
+                os.makedirs(path, exist_ok=True)
+                with open(os.path.join(path, 'config'), 'wb') as f:
+                    f.write(self.script.replace(b'@UUID@',
+                                                node['uuid'].encode()))
+
+
 class IronicCluster:
     """API + conductors + shims over one database, all on loopback.
 

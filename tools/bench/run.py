@@ -27,7 +27,6 @@ import platform
 import socket
 import sys
 import tempfile
-import uuid as uuidlib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -35,74 +34,14 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import procstat  # noqa: E402
-import wrk  # noqa: E402
 
 from tests.functional import cluster as cluster_mod  # noqa: E402
+from tests.functional import load as wrk  # noqa: E402
 
 AUTH = 'Authorization: Basic ' + base64.b64encode(
     b'admin:password').decode()
 LATEST = 'X-OpenStack-Ironic-API-Version: latest'
 SCRIPT = None  # a real per-node script, read from a conductor
-
-
-def mac_of(n, nic):
-    return '52:54:%02x:%02x:%02x:%02x' % (nic, n >> 16, (n >> 8) & 0xff,
-                                         n & 0xff)
-
-
-class Nodes:
-    """Bench nodes written straight into Ironic's tables (real ones would
-    take an automated clean each), in ``clean wait``, 2 NICs each, with
-    the per-node iPXE script in every conductor's http_root."""
-
-    def __init__(self, cluster):
-        from ironic.db.sqlalchemy import models
-        import sqlalchemy as sa
-        self.sa = sa
-        self.cluster = cluster
-        self.engine = sa.create_engine(cluster.db.url)
-        self.nodes_t = models.Node.__table__
-        self.ports_t = models.Port.__table__
-        self.uuids, self.macs = [], []
-
-    def grow(self, total):
-        sa = self.sa
-        with self.engine.begin() as conn:
-            next_id = (conn.execute(sa.select(sa.func.max(
-                self.nodes_t.c.id))).scalar() or 0) + 1
-        nodes, ports = [], []
-        first = len(self.uuids)
-        for n in range(first, total):
-            node_uuid = str(uuidlib.uuid4())
-            node_id = next_id + n - first
-            nodes.append({
-                'id': node_id, 'uuid': node_uuid, 'driver': 'fake-hardware',
-                'provision_state': 'clean wait', 'power_state': 'power on',
-                'boot_interface': 'ipxe', 'deploy_interface': 'direct',
-                'conductor_group': '', 'protected': False,
-                'maintenance': False, 'driver_info': {}, 'properties': {},
-                'instance_info': {}, 'driver_internal_info': {},
-                'extra': {}, 'version': '1.0'})
-            for nic in (1, 2):
-                mac = mac_of(n, nic)
-                ports.append({
-                    'uuid': str(uuidlib.uuid4()), 'node_id': node_id,
-                    'address': mac, 'pxe_enabled': True, 'extra': {},
-                    'available_for_dynamic_portgroup': False,
-                    'version': '1.0'})
-                self.macs.append(mac)
-            self.uuids.append(node_uuid)
-        with self.engine.begin() as conn:
-            for start in range(0, len(nodes), 1000):
-                conn.execute(self.nodes_t.insert(), nodes[start:start + 1000])
-            for start in range(0, len(ports), 2000):
-                conn.execute(self.ports_t.insert(), ports[start:start + 2000])
-        for node in nodes:
-            for conductor in self.cluster.conductors.values():
-                path = os.path.join(conductor['http_root'], node['uuid'])
-                os.makedirs(path, exist_ok=True)
-                with open(os.path.join(path, 'config'), 'wb') as f:
-                    f.write(SCRIPT.replace(b'@UUID@', node['uuid'].encode()))
 
 
 class Service:
@@ -206,8 +145,11 @@ def main():
     global SCRIPT
 
     workdir = tempfile.mkdtemp(prefix='ironic-boot-config-bench-')
-    c = cluster_mod.IronicCluster(workdir, db='mysql',
-                                  auth_strategy='http_basic')
+    # The cap would answer 404 beyond 5 in flight; at 10 (cheroot's
+    # threads) it never refuses: the rows measure the path's capacity.
+    c = cluster_mod.IronicCluster(
+        workdir, db='mysql', auth_strategy='http_basic',
+        extra_conf={'boot_config': {'max_concurrent_requests': '10'}})
     procs = []
     try:
         print('Starting ironic-api (+ one without the filter), 2 conductors, '
@@ -224,7 +166,7 @@ def main():
         with open(os.path.join(c.conductors[owner]['http_root'], real,
                                'config'), 'rb') as f:
             SCRIPT = f.read().replace(real.encode(), b'@UUID@')
-        nodes = Nodes(c)
+        nodes = cluster_mod.BulkNodes(c, SCRIPT)
         nodes.grow(args.nodes)
         bare, bare_url = start_bare_cheroot(len(SCRIPT), 10, workdir)
         nginx, nginx_url = start_nginx(
@@ -299,7 +241,7 @@ def all_in_one(args):
     try:
         print('\nAll-in-one ironic, SQLite, rpc_transport = none', flush=True)
         c.start()
-        nodes = Nodes(c)
+        nodes = cluster_mod.BulkNodes(c, SCRIPT)
         nodes.grow(args.nodes)
         process = c.conductors['127.0.0.2']['process']
         services = [Service('ironic', group(process))]

@@ -1,4 +1,5 @@
-"""wrk (Debian's) over many paths, with its report parsed."""
+"""wrk (Debian's) over many paths, with its report parsed: the load of the
+benchmark and of the boot-storm test. Every run is bounded in time."""
 
 import os
 import re
@@ -8,13 +9,30 @@ import tempfile
 _LUA = r'''
 local paths = {}
 local i = 0
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
 init = function(args)
   for line in io.lines(args[1]) do paths[#paths + 1] = line end
   i = math.random(#paths)
+  statuses = {}
 end
 request = function()
   i = i % #paths + 1
   return wrk.format(nil, paths[i])
+end
+response = function(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+done = function(summary, latency, requests)
+  local total = {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do
+      total[status] = (total[status] or 0) + count
+    end
+  end
+  for status, count in pairs(total) do
+    io.write(string.format("status %d %d\n", status, count))
+  end
 end
 '''
 
@@ -28,7 +46,8 @@ def _ms(text):
 
 def run(base_url, paths, duration=10, connections=16, threads=2,
         headers=(), timeout_s=5):
-    """Run wrk; return req/s, p50/p99 (ms), requests, errors."""
+    """Run wrk; return req/s, p50/p99 (ms), requests, errors, and
+    ``statuses``: {HTTP status: count}."""
     with tempfile.TemporaryDirectory() as tmp:
         script = os.path.join(tmp, 'paths.lua')
         listing = os.path.join(tmp, 'paths.txt')
@@ -50,6 +69,8 @@ def run(base_url, paths, duration=10, connections=16, threads=2,
         'p50': _ms(re.search(r'^\s+50%\s+(\S+)', out, re.M).group(1)),
         'p99': _ms(re.search(r'^\s+99%\s+(\S+)', out, re.M).group(1)),
         'non2xx': 0, 'socket_errors': 0, 'raw': out,
+        'statuses': {int(status): int(count) for status, count in
+                     re.findall(r'^status (\d+) (\d+)$', out, re.M)},
     }
     m = re.search(r'Non-2xx or 3xx responses: (\d+)', out)
     if m:
