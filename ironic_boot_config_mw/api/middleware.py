@@ -110,6 +110,9 @@ class BootConfigMiddleware:
         """
         mac, name = request.parse(path)
         context = ironic_context.get_admin_context()
+        # The thread's current context (for log lines and request ids):
+        # without this, lines show the previous request's user.
+        context.update_store()
         node = self.find_node(context, mac)
         try:
             config, host = self.client.get_boot_config(context, node, name)

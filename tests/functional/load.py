@@ -11,10 +11,15 @@ local paths = {}
 local i = 0
 local threads = {}
 setup = function(thread) table.insert(threads, thread) end
+local think = 0
 init = function(args)
   for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  think = tonumber(args[2]) or 0
   i = math.random(#paths)
   statuses = {}
+end
+delay = function()
+  return think
 end
 request = function()
   i = i % #paths + 1
@@ -45,9 +50,11 @@ def _ms(text):
 
 
 def run(base_url, paths, duration=10, connections=16, threads=2,
-        headers=(), timeout_s=5):
+        headers=(), timeout_s=5, think_ms=0):
     """Run wrk; return req/s, p50/p99 (ms), requests, errors, and
-    ``statuses``: {HTTP status: count}."""
+    ``statuses``: {HTTP status: count}. ``think_ms``: each connection waits
+    that long after a response before its next request (0: back to back).
+    """
     with tempfile.TemporaryDirectory() as tmp:
         script = os.path.join(tmp, 'paths.lua')
         listing = os.path.join(tmp, 'paths.txt')
@@ -60,7 +67,7 @@ def run(base_url, paths, duration=10, connections=16, threads=2,
                 '--latency', '-s', script]
         for header in headers:
             argv += ['-H', header]
-        argv += [base_url, '--', listing]
+        argv += [base_url, '--', listing, str(think_ms)]
         out = subprocess.run(argv, capture_output=True, text=True,
                              timeout=duration + 60, check=True).stdout
     result = {

@@ -17,6 +17,9 @@ def test_defaults(conf):
     assert conf.pxe.ipxe_use_boot_config_api is False
     assert conf.pxe.ipxe_config_api_root_url is None
     assert conf.boot_config.rpc_timeout == 10
+    assert conf.boot_config.max_concurrent_requests == 2
+    assert conf.boot_config.allowed_source_cidrs == []
+    assert conf.boot_config.rate_limit == 0
     group = getattr(conf, bc_conf.JSON_RPC_GROUP)
     assert group.port == 8091
     assert group.host_ip == '::'
