@@ -249,3 +249,50 @@ def test_restrict_false_serves_any_state(cluster):
         assert cluster.boot(macs[0]).status_code == 404
     finally:
         os.unlink(path)
+
+
+# -- operators ask why -------------------------------------------------------
+
+def test_explain_needs_ironics_authentication(cluster):
+    import requests
+    m = cluster.nodes['manageable'][1]
+    resp = requests.get(cluster.api_url + '/v1/boot-explain/%s/boot.ipxe'
+                        % m, timeout=10)
+    assert resp.status_code == 401
+    assert 'provision state' not in resp.text
+
+
+def test_explain_says_why(cluster):
+    def explain(m, name='boot.ipxe'):
+        resp = cluster.session.get(
+            cluster.api_url + '/v1/boot-explain/%s/%s' % (m, name),
+            timeout=30)
+        assert resp.status_code == 200
+        return resp.json()
+
+    uuid, macs = cluster.nodes['ipxe-4']
+    served = explain(macs[0])
+    assert served['status'] == 200 and served['node'] == uuid
+    assert served['conductor'].split(':')[0] == cluster.owner(uuid)
+    assert served['bytes'] == len(script_of(cluster, uuid)[1])
+    assert 'body' not in served
+
+    for cause, expected in (
+            (cluster.nodes['manageable'][1][0],
+             'provision state "manageable"'),
+            (cluster.nodes['no-pxe'][1][0], 'is not PXE-enabled'),
+            (cluster.nodes['fake-boot'][1][0], 'boot interface fake has'),
+            ('52:54:00:ff:ff:fe', 'no port has MAC 52:54:00:ff:ff:fe')):
+        assert expected in explain(cause)['reason']
+    assert 'grub.cfg is not served' in explain(macs[0], 'grub.cfg')['reason']
+
+    owner = cluster.owner(uuid)
+    cluster.conductors[owner]['shim'].stop()
+    try:
+        down = explain(macs[0])
+        assert down['status'] == 404 and down['node'] == uuid
+        assert 'ConnectionRefused' in down['reason'] \
+            or 'Connection refused' in down['reason'], down['reason']
+    finally:
+        cluster.conductors[owner]['shim'] = cluster.start_shim(owner)
+        cluster.wait_ready()
