@@ -26,6 +26,16 @@ import uuid
 import requests
 
 BIN = os.path.dirname(sys.executable)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+PASTE_INI = os.path.join(ROOT, 'etc', 'ironic-boot-config-mw',
+                         'api-paste.ini')
+
+
+def ironic_has_api_middleware():
+    """Whether this Ironic loads [api]middleware (2026.1 / 35.0 and newer)."""
+    from ironic.conf import api
+    return any(opt.name == 'middleware' for opt in api.opts)
 # The filter's one log line per request (its own request log).
 _BOOT_LOG = re.compile(r'^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \d+ \w+ '
                        r'ironic_boot_config_mw\.api\.middleware .*?'
@@ -332,6 +342,12 @@ class IronicCluster:
         template at ``<workdir>/templates-N/boot.ipxe`` and the API root URL
         on ``http_host``.
     :param deploy_kernel: a file to use as every node's deploy kernel.
+    :param api_server: how the API is served: ``ironic-api`` with
+        ``[api]middleware = boot_config``; ``wsgi``: gunicorn on
+        ``ironic_boot_config_mw.wsgi:application``; ``paste``: gunicorn on
+        ``etc/ironic-boot-config-mw/api-paste.ini``. Default: ``ironic-api``
+        where Ironic has ``[api]middleware``, else ``wsgi``; the
+        environment variable IBC_API_SERVER chooses for a whole run.
     """
 
     def __init__(self, workdir, db='mysql',
@@ -339,7 +355,7 @@ class IronicCluster:
                  all_in_one=False, rpc_transport='json-rpc',
                  auth_strategy='noauth', extra_conf=None, middleware=True,
                  api_port=None, http_host='127.0.0.1', boot_config_api=False,
-                 deploy_kernel=None):
+                 deploy_kernel=None, api_server=None):
         self.workdir = workdir
         self.db = Database(db, workdir)
         self.conductor_hosts = list(conductor_hosts)
@@ -348,6 +364,9 @@ class IronicCluster:
         self.auth_strategy = auth_strategy
         self.extra_conf = extra_conf or {}
         self.middleware = middleware
+        self.api_server = (api_server or os.environ.get('IBC_API_SERVER')
+                           or ('ironic-api' if ironic_has_api_middleware()
+                               else 'wsgi'))
         self.http_host = http_host
         self.boot_config_api = boot_config_api
         self.http_servers = {}
@@ -430,7 +449,7 @@ class IronicCluster:
         }
         if self.auth_strategy == 'http_basic':
             conf['DEFAULT']['http_basic_auth_user_file'] = self.htpasswd
-        if self.middleware:
+        if self.middleware and self.api_server == 'ironic-api':
             conf['api']['middleware'] = 'boot_config'
         if host is not None:
             c = self.conductors[host]
@@ -477,6 +496,23 @@ class IronicCluster:
         self.processes.append(proc)
         return proc
 
+    def spawn_api(self, name, conf_path, port):
+        """The API as ``self.api_server`` says: ironic-api, or gunicorn on
+        the WSGI module or the paste pipeline (10 threads, as cheroot)."""
+        if self.api_server == 'ironic-api':
+            return self.spawn(name, 'ironic-api', conf_path)
+        argv = [os.path.join(BIN, 'gunicorn'), '--workers', '1',
+                '--threads', '10', '--bind',
+                '%s:%d' % (self.api_host, port)]
+        if self.api_server == 'paste':
+            argv += ['--paste', PASTE_INI]
+        else:
+            argv.append('ironic_boot_config_mw.wsgi:application')
+        proc = Process(name, argv, os.path.join(self.workdir, name + '.log'),
+                       env=dict(os.environ, IRONIC_CONFIG_FILE=conf_path))
+        self.processes.append(proc)
+        return proc
+
     def start(self, timeout=90):
         conf = self.write_conf('dbsync', self.conductor_hosts[0])
         subprocess.run([os.path.join(BIN, 'ironic-dbsync'), '--config-file',
@@ -485,7 +521,8 @@ class IronicCluster:
         self.conf_paths = {}
         if not self.all_in_one:
             self.conf_paths['api'] = self.write_conf('api')
-            self.api = self.spawn('api', 'ironic-api', self.conf_paths['api'])
+            self.api = self.spawn_api('api', self.conf_paths['api'],
+                                      self.api_port)
         for index, host in enumerate(self.conductor_hosts):
             path = self.write_conf('conductor-%d' % index, host)
             self.conf_paths[host] = path
@@ -520,7 +557,7 @@ class IronicCluster:
         port = free_port(self.api_host)
         overrides = dict(overrides)
         overrides.setdefault('api', {}).update(port=str(port))
-        self.spawn(name, 'ironic-api', self.write_conf(name, None, overrides))
+        self.spawn_api(name, self.write_conf(name, None, overrides), port)
         url = 'http://%s:%d' % (self.api_host, port)
 
         def up():
@@ -634,6 +671,16 @@ class IronicCluster:
                 'node_uuid': node['uuid'], 'address': mac,
                 'pxe_enabled': pxe_enabled})
         return node['uuid']
+
+    def create_node_on(self, host, macs, **kwargs):
+        """Create nodes, a MAC each from ``macs``, until Ironic's hash
+        ring gives one to ``host`` (at most 20): ``(uuid, mac)``. The
+        others stay enrolled."""
+        for _attempt, mac in zip(range(20), macs):
+            uuid = self.create_node([mac], **kwargs)
+            if self.owner(uuid) == host:
+                return uuid, mac
+        raise AssertionError('no node landed on %s' % host)
 
     def node(self, uuid):
         return self.call('GET', '/v1/nodes/%s' % uuid)

@@ -61,13 +61,8 @@ def cluster(tmp_path_factory, broken_provider_installed):
         c.proxied_url = c.start_extra_api(
             'api-proxied-db', {'database': {'connection': proxied}})
         c.proxied_api = c.processes[-1]
-        c.nodes = {}
-        for host, first in ((A, 0), (B, 20)):
-            for n in range(first, first + 20):
-                uuid = c.create_node([mac(n)])
-                if c.owner(uuid) == host:
-                    c.nodes[host] = (uuid, mac(n))
-                    break
+        c.nodes = {A: c.create_node_on(A, map(mac, range(0, 20))),
+                   B: c.create_node_on(B, map(mac, range(20, 40)))}
         c.nodes['broken'] = (c.create_node([mac(50)],
                                            boot_interface='broken-ipxe'),
                              mac(50))

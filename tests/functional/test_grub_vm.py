@@ -51,16 +51,9 @@ def cluster(tmp_path_factory):
         c.serve_http()
         vm.build_grub(os.path.join(c.conductors[A]['tftp_root'],
                                    'grubx64.efi'))
-        uuids = []
-        c.node_of_b = None
-        for n in range(20):
-            uuid = c.create_node([mac(n)], boot_interface='http')
-            uuids.append(uuid)
-            if c.owner(uuid) == B:
-                c.node_of_b = (uuid, mac(n))
-                break
-        assert c.node_of_b, 'no node landed on conductor B'
-        c.to_clean_wait(uuids)
+        c.node_of_b = c.create_node_on(B, map(mac, range(20)),
+                                       boot_interface='http')
+        c.to_clean_wait([c.node_of_b[0]])
         yield c
     finally:
         c.stop()

@@ -45,16 +45,8 @@ def cluster(tmp_path_factory):
                                'fallback.ipxe'), 'w') as f:
             f.write('#!ipxe\necho Ironic fallback script reached\nreboot\n')
         # Nodes until conductor B owns one (the ring decides, bounded).
-        c.node_of_b = None
-        uuids = []
-        for n in range(20):
-            uuid = c.create_node([mac(n)])
-            uuids.append(uuid)
-            if c.owner(uuid) == B:
-                c.node_of_b = (uuid, mac(n))
-                break
-        assert c.node_of_b, 'no node landed on conductor B'
-        c.to_clean_wait(uuids)
+        c.node_of_b = c.create_node_on(B, map(mac, range(20)))
+        c.to_clean_wait([c.node_of_b[0]])
         # An active node (fake deploy): restrict_boot_config refuses it.
         active = c.create_node([mac(50)], deploy_interface='fake')
         c.set_provision_state(active, 'manage')
@@ -179,10 +171,7 @@ def test_root_script_survives_conductor_restart_and_prepare(cluster):
         assert '/v1/boot/${net${boot_config_netid}/mac}/boot.ipxe' in f.read()
     # ... and again at a prepare_ramdisk (cleaning a new node on A).
     os.unlink(path)
-    for n in range(60, 80):
-        uuid = cluster.create_node([mac(n)])
-        if cluster.owner(uuid) == A:
-            break
+    uuid, _mac = cluster.create_node_on(A, map(mac, range(60, 80)))
     cluster.to_clean_wait([uuid])
     with open(path) as f:
         assert '/v1/boot/${net${boot_config_netid}/mac}/boot.ipxe' in f.read()

@@ -36,16 +36,8 @@ def mac(n):
     return '52:54:00:70:00:%02x' % n
 
 
-def node_on(c, host, first):
-    for n in range(first, first + 20):
-        uuid = c.create_node([mac(n)])
-        if c.owner(uuid) == host:
-            return uuid, mac(n)
-    raise AssertionError('no node landed on %s' % host)
-
-
 def test_a_state_change_is_seen_by_the_next_request(cluster):
-    uuid, m = node_on(cluster, A, 0)
+    uuid, m = cluster.create_node_on(A, map(mac, range(0, 20)))
     cluster.to_clean_wait([uuid])
     assert cluster.boot(m).status_code == 200
     cluster.set_provision_state(uuid, 'abort')
@@ -55,7 +47,7 @@ def test_a_state_change_is_seen_by_the_next_request(cluster):
 
 
 def test_an_owner_change_is_followed(cluster):
-    uuid, m = node_on(cluster, B, 20)
+    uuid, m = cluster.create_node_on(B, map(mac, range(20, 40)))
     cluster.to_clean_wait([uuid])
     written = os.path.join(cluster.conductors[B]['http_root'], uuid,
                            'config')

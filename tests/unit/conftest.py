@@ -74,3 +74,16 @@ def make_node(ironic_db):
                                   uuid=uuidutils.generate_uuid())
         return node, mac
     return make
+
+
+@pytest.fixture
+def overrides():
+    """``overrides(name, value, group=None)``: undone after the test."""
+    done = []
+
+    def set_(name, value, group=None):
+        CONF.set_override(name, value, group)
+        done.append((name, group))
+    yield set_
+    for name, group in done:
+        CONF.clear_override(name, group)

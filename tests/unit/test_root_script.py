@@ -10,18 +10,6 @@ API = 'http://10.0.0.1:6385'
 
 
 @pytest.fixture
-def overrides():
-    done = []
-
-    def set_(name, value, group=None):
-        CONF.set_override(name, value, group)
-        done.append((name, group))
-    yield set_
-    for name, group in done:
-        CONF.clear_override(name, group)
-
-
-@pytest.fixture
 def template(tmp_path, overrides):
     path = tmp_path / 'tmpl' / 'boot.ipxe'
     overrides('ipxe_boot_script', str(path), 'pxe')

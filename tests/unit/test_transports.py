@@ -47,18 +47,6 @@ def conductor(ironic_db):
     hash_ring.HashRingManager().reset()
 
 
-@pytest.fixture
-def overrides():
-    done = []
-
-    def set_(name, value, group=None):
-        CONF.set_override(name, value, group)
-        done.append((name, group))
-    yield set_
-    for name, group in done:
-        CONF.clear_override(name, group)
-
-
 def serve(transport, overrides, tmp_path):
     """Start the shim's real RPC server in this process."""
     overrides('rpc_transport', 'oslo' if transport == 'oslo' else 'json-rpc')
