@@ -19,7 +19,6 @@ import threading
 
 from ironic.common import exception
 from ironic.common import keystone
-from ironic.conf import json_rpc as ironic_json_rpc
 from oslo_utils import uuidutils
 
 # A kept-alive connection the shim already closed fails on first use.
@@ -42,7 +41,7 @@ class KeepAliveClient:
         self._version = version
         self._timeout = timeout
         self._headers = {'Content-Type': 'application/json'}
-        strategy = ironic_json_rpc.auth_strategy(group)
+        strategy = getattr(conf, group).auth_strategy or conf.auth_strategy
         if strategy == 'http_basic':
             # As Ironic's client does: the http_basic plugin of keystoneauth
             # loads [group]username and password.
@@ -53,7 +52,8 @@ class KeepAliveClient:
             raise ValueError('auth strategy %s needs Ironic\'s client'
                              % strategy)
         self._tls = None
-        if options.use_ssl or options.client_use_ssl:
+        # client_use_ssl: TLS terminated in front of the shim (2025.2+).
+        if options.use_ssl or getattr(options, 'client_use_ssl', False):
             self._tls = ssl.create_default_context(cafile=options.cafile)
             if options.insecure:
                 self._tls.check_hostname = False

@@ -6,7 +6,6 @@ import inspect
 from ironic.common import rpc as ironic_rpc
 from ironic.common.json_rpc import client as ironic_json_rpc_client
 from ironic.conductor import rpcapi as conductor_rpcapi
-from ironic.conf import json_rpc as ironic_json_rpc
 from ironic.objects import base as objects_base
 from oslo_log import log
 import oslo_messaging as messaging
@@ -45,8 +44,7 @@ class BootConfigAPI:
         self._ring = conductor_rpcapi.ConductorAPI()
         if conf.rpc_transport != 'json-rpc':
             self._call = self._oslo_call()
-        elif ironic_json_rpc.auth_strategy(bc_conf.JSON_RPC_GROUP) \
-                == 'keystone':
+        elif bc_conf.json_rpc_auth_strategy(conf) == 'keystone':
             self._call = self._ironic_json_rpc_call(conf)
         else:
             client = jsonrpc.KeepAliveClient(

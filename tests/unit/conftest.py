@@ -15,6 +15,10 @@ from ironic_boot_config_mw import conf as bc_conf
 
 @pytest.fixture(scope='session', autouse=True)
 def ironic_conf(tmp_path_factory):
+    # As Ironic's own parse_args: osprofiler's options exist before the
+    # DB API module (decorated by Ironic's profiler) is loaded.
+    import osprofiler.opts as profiler_opts
+    profiler_opts.set_defaults(CONF)
     CONF([], project='ironic', default_config_files=[])
     bc_conf.register_opts(CONF)
     http_root = tmp_path_factory.mktemp('httproot')

@@ -74,9 +74,18 @@ def serve(transport, overrides, tmp_path):
             overrides('password', 'secret', group)
         elif transport == 'json-rpc-tls':
             cert, key = self_signed(tmp_path)
-            for name, value in (('use_ssl', True), ('cert_file', cert),
-                                ('key_file', key), ('cafile', cert)):
-                overrides(name, value, group)
+            overrides('use_ssl', True, group)
+            overrides('cafile', cert, group)
+            if 'cert_file' in CONF[group]:
+                overrides('cert_file', cert, group)
+                overrides('key_file', key, group)
+            else:
+                # Ironic 2025.1: the JSON-RPC server's TLS is oslo.service's
+                # [ssl] section.
+                from oslo_service import sslutils
+                sslutils.register_opts(CONF)
+                overrides('cert_file', cert, 'ssl')
+                overrides('key_file', key, 'ssl')
     registry = dispatch.ProviderRegistry(['ipxe'])
     svc = service.BootConfigService(HOST, manager.BootConfigManager(registry))
     svc.start()
@@ -140,27 +149,50 @@ def test_wrong_password_is_an_error_not_a_config(conductor, make_node,
         svc.stop()
 
 
-def test_reconnects_when_the_shim_closed_a_kept_alive_connection(
-        conductor, make_node, overrides, tmp_path):
-    node, _mac = make_node()
-    test_providers.write_config(node.uuid, b'#!ipxe\nagain\n')
-    svc = serve('json-rpc', overrides, tmp_path)
-    ctx = ironic_context.get_admin_context()
-    client = rpcapi.BootConfigAPI(CONF)
+def test_reconnects_when_the_shim_closed_a_kept_alive_connection(overrides):
+    """A server that closes each connection after one answer (as a shim
+    that restarted, or that timed an idle connection out): every call after
+    the first meets a dead kept-alive connection and must reconnect."""
+    import http.server
+    import json
+    import threading
+
+    answers = []
+
+    class OneShot(http.server.BaseHTTPRequestHandler):
+        protocol_version = 'HTTP/1.1'
+
+        def do_POST(self):
+            request = json.loads(self.rfile.read(
+                int(self.headers['Content-Length'])))
+            body = json.dumps({'jsonrpc': '2.0', 'id': request['id'],
+                               'result': ['text/plain', 'b2s=']}).encode()
+            self.send_response(200)
+            self.send_header('Content-Type', 'application/json')
+            self.send_header('Content-Length', str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            answers.append(request['params']['node_id'])
+            self.close_connection = True   # without saying so
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer((HOST, 0), OneShot)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        assert client.get_boot_config(ctx, node, 'boot.ipxe')[0].body \
-            == b'#!ipxe\nagain\n'
+        overrides('rpc_transport', 'json-rpc')
+        overrides('auth_strategy', 'noauth', bc_conf.JSON_RPC_GROUP)
+        overrides('port', server.server_address[1], bc_conf.JSON_RPC_GROUP)
+        client = rpcapi.BootConfigAPI(CONF)._call.args[0]
+        ctx = ironic_context.get_admin_context()
+        for n in range(3):
+            assert client.call(ctx, HOST, 'get_boot_config',
+                               node_id='n%d' % n) == ['text/plain', 'b2s=']
     finally:
-        svc.stop()
-    # A new shim on the same port: the old connection is dead.
-    registry = dispatch.ProviderRegistry(['ipxe'])
-    svc = service.BootConfigService(HOST, manager.BootConfigManager(registry))
-    svc.start()
-    try:
-        assert client.get_boot_config(ctx, node, 'boot.ipxe')[0].body \
-            == b'#!ipxe\nagain\n'
-    finally:
-        svc.stop()
+        server.shutdown()
+        server.server_close()
+    assert answers == ['n0', 'n1', 'n2']
 
 
 @pytest.mark.parametrize('ring_host,expected', [
