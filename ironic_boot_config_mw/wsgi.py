@@ -7,13 +7,15 @@ deployed (uWSGI, mod_wsgi, gunicorn)::
     IRONIC_CONFIG_FILE=/etc/ironic/ironic.conf \\
         gunicorn -w 1 -b 0.0.0.0:6385 ironic_boot_config_mw.wsgi:application
 
-The configuration comes from ``IRONIC_CONFIG_FILE`` (or Ironic's default
-files), never from the WSGI server's own command line. With PasteDeploy,
+The configuration comes from ``IRONIC_CONFIG_FILE`` and
+``IRONIC_CONFIG_DIR`` (else Ironic's default files), never from the WSGI
+server's own command line. With PasteDeploy,
 ``etc/ironic-boot-config-mw/api-paste.ini`` builds the same pipeline from
 :func:`app_factory` and the ``boot_config`` filter.
 """
 
 import importlib.util
+import os
 import threading
 
 # NOTE: as Ironic's own ironic.wsgi does: 2025.2 and newer (which have the
@@ -27,14 +29,24 @@ from oslo_config import cfg  # noqa: E402
 
 from ironic_boot_config_mw.api import middleware  # noqa: E402
 
-_ARGV = ['ironic-boot-config-wsgi']
 _lock = threading.Lock()
 _application = None
 
 
+def _argv():
+    # Ironic 2026.1 reads these variables itself, older releases do not:
+    # say them on the command line Ironic parses (not the server's).
+    argv = ['ironic-boot-config-wsgi']
+    if os.environ.get('IRONIC_CONFIG_FILE'):
+        argv += ['--config-file', os.environ['IRONIC_CONFIG_FILE']]
+    if os.environ.get('IRONIC_CONFIG_DIR'):
+        argv += ['--config-dir', os.environ['IRONIC_CONFIG_DIR']]
+    return argv
+
+
 def ironic_application():
     """Ironic's API application, configured from IRONIC_CONFIG_FILE."""
-    return ironic_wsgi.initialize_wsgi_app(argv=_ARGV)
+    return ironic_wsgi.initialize_wsgi_app(argv=_argv())
 
 
 def build():
