@@ -90,6 +90,11 @@ class Database:
             self._mysql('CREATE DATABASE %s' % self.name)
             self.url = ('mysql+pymysql://root@127.0.0.1/%s?charset=utf8'
                         % self.name)
+        elif kind == 'postgresql':
+            self.name = 'ibc_%s' % uuid.uuid4().hex[:12]
+            self._postgresql('CREATE DATABASE %s' % self.name)
+            self.url = ('postgresql+psycopg2://postgres@127.0.0.1/%s'
+                        % self.name)
         else:
             raise ValueError(kind)
 
@@ -104,9 +109,24 @@ class Database:
         finally:
             conn.close()
 
+    @staticmethod
+    def _postgresql(sql):
+        import psycopg2
+        conn = psycopg2.connect(host='127.0.0.1', user='postgres',
+                                dbname='postgres', connect_timeout=5)
+        conn.autocommit = True  # CREATE DATABASE runs outside transactions
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql)
+        finally:
+            conn.close()
+
     def drop(self):
         if self.kind == 'mysql':
             self._mysql('DROP DATABASE IF EXISTS %s' % self.name)
+        elif self.kind == 'postgresql':
+            self._postgresql('DROP DATABASE IF EXISTS %s WITH (FORCE)'
+                             % self.name)
 
 
 class Process:
