@@ -368,6 +368,8 @@ class IronicCluster:
         ``etc/ironic-boot-config-mw/api-paste.ini``. Default: ``ironic-api``
         where Ironic has ``[api]middleware``, else ``wsgi``; the
         environment variable IBC_API_SERVER chooses for a whole run.
+    :param api_per_host: with ``all_in_one``, each replica's API listens
+        on its own host address (Metal3's shape); ``api_url`` is the first.
     """
 
     def __init__(self, workdir, db='mysql',
@@ -375,7 +377,7 @@ class IronicCluster:
                  all_in_one=False, rpc_transport='json-rpc',
                  auth_strategy='noauth', extra_conf=None, middleware=True,
                  api_port=None, http_host='127.0.0.1', boot_config_api=False,
-                 deploy_kernel=None, api_server=None):
+                 deploy_kernel=None, api_server=None, api_per_host=False):
         self.workdir = workdir
         self.db = Database(db, workdir)
         self.conductor_hosts = list(conductor_hosts)
@@ -391,8 +393,12 @@ class IronicCluster:
         self.boot_config_api = boot_config_api
         self.http_servers = {}
         self.processes = []
-        self.api_host = '127.0.0.1'
-        self.api_port = api_port or free_port(self.api_host)
+        self.api_per_host = api_per_host
+        self.api_host = ('127.0.0.1' if not api_per_host
+                         else conductor_hosts[0])
+        self.api_port = api_port or (
+            free_port_on_all(list(conductor_hosts)) if api_per_host
+            else free_port(self.api_host))
         self.shim_port = free_port_on_all(self.conductor_hosts)
         self.images = os.path.join(workdir, 'images')
         os.makedirs(self.images, exist_ok=True)
@@ -431,6 +437,10 @@ class IronicCluster:
     @property
     def api_url(self):
         return 'http://%s:%d' % (self.api_host, self.api_port)
+
+    def api_url_of(self, host):
+        """The API of the replica on ``host`` (``api_per_host``)."""
+        return 'http://%s:%d' % (host, self.api_port)
 
     def conf_for(self, host=None, overrides=None):
         """The ``ironic.conf`` content of the process on ``host``."""
@@ -479,6 +489,10 @@ class IronicCluster:
             conf['boot_config_json_rpc']['host_ip'] = host
             conf['deploy'] = {'http_root': c['http_root'],
                               'http_url': c['http_url']}
+            if self.api_per_host:
+                conf['api']['host_ip'] = host
+                conf['service_catalog']['endpoint_override'] = (
+                    'http://%s:%d' % (host, self.api_port))
             conf['pxe'] = {
                 'tftp_root': c['tftp_root'],
                 'tftp_server': host,
