@@ -18,9 +18,11 @@ TOPIC = 'ironic.boot_config'
 #: 1.1 - get_boot_config(..., boot_interface=None): the API passes the boot
 #:       interface it read, so a provider that needs no task is served
 #:       without one. Upgrade the shims before the APIs.
-RPC_API_VERSION = '1.1'
-#: The one method the shim exposes.
+#: 1.2 - ping(context): is the shim there, and what does it serve?
+RPC_API_VERSION = '1.2'
+#: The shim's methods.
 METHOD = 'get_boot_config'
+PING = 'ping'
 
 
 def to_wire(config):
@@ -35,6 +37,11 @@ def from_wire(data):
     content_type, body = data
     return base.BootConfig(body=base64.b64decode(body),
                            content_type=content_type)
+
+
+def ping_reply(registry, host):
+    """What ``ping`` answers: the shim's host, version and what it serves."""
+    return dict(registry.status(), host=host, rpc_api_version=RPC_API_VERSION)
 
 
 def wire_not_found(exc):

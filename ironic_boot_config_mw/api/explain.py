@@ -12,7 +12,9 @@ Ironic's own enforcer (so a policy file can change it; with ``noauth`` and
 
 The answer runs the very same path as /v1/boot (lookup, state, owning
 conductor, shim, provider) and says what it would answer and why, without
-the body. Unauthenticated callers never learn it.
+the body. ``GET /v1/boot-explain`` alone pings the shim beside every online
+conductor: is it there, what does it serve. Unauthenticated callers never
+learn any of it.
 """
 
 import json
@@ -50,12 +52,14 @@ class Explainer:
     :param application: Ironic's application (its auth stack included).
     :param resolve: ``path -> (node, BootConfig, host)``, raising why not.
     :param sources: the filter's SourceFilter (``?source=`` is checked).
+    :param client: the filter's RPC client (``ping``).
     """
 
-    def __init__(self, application, resolve, sources):
+    def __init__(self, application, resolve, sources, client):
         self.application = application
         self.resolve = resolve
         self.sources = sources
+        self.client = client
         register_rule()
 
     def __call__(self, environ, start_response):
@@ -73,7 +77,23 @@ class Explainer:
         except ironic_exception.HTTPForbidden:
             return _json(start_response, '403 Forbidden',
                          {'error': 'forbidden by policy %s' % RULE})
+        if environ['PATH_INFO'].rstrip('/') == request.EXPLAIN_PREFIX:
+            return _json(start_response, '200 OK', self.shims(context))
         return _json(start_response, '200 OK', self.explain(environ))
+
+    def shims(self, context):
+        """Ping the shim beside every online conductor."""
+        answer = {}
+        for host in self.client.conductors():
+            try:
+                answer[host] = dict(self.client.ping(context, host),
+                                    alive=True)
+            except Exception as exc:
+                answer[host] = {'alive': False, 'reason': '%s: %s' % (
+                    type(exc).__name__, exc)}
+        LOG.info('Explained the shims: %s', {h: a['alive']
+                                            for h, a in answer.items()})
+        return {'shims': answer}
 
     def explain(self, environ):
         path = request.PREFIX + environ['PATH_INFO'][

@@ -24,6 +24,7 @@ import time
 
 from ironic.common import context as ironic_context
 from ironic.common import exception as ironic_exception
+from ironic.common import metrics_utils
 from oslo_config import cfg
 from oslo_log import log
 from oslo_middleware import http_proxy_to_wsgi
@@ -50,7 +51,14 @@ _METHODS = frozenset(['GET', 'HEAD'])
 
 
 class Refused(Exception):
-    """Admission said no, before the database was touched."""
+    """Admission said no, before the database was touched.
+
+    :param outcome: the metric's name: ``refused.source`` and so on.
+    """
+
+    def __init__(self, message, outcome):
+        super().__init__(message)
+        self.outcome = outcome
 
 
 class BootConfigMiddleware:
@@ -85,7 +93,10 @@ class BootConfigMiddleware:
             max_connections=conf.database.max_pool_size)
         self.client = client or rpcapi.BootConfigAPI(conf)
         self.explain = explain.Explainer(application, self.resolve,
-                                         self.sources)
+                                         self.sources, self.client)
+        # Ironic's own metrics: statsd or collector as [metrics] says.
+        self.metrics = metrics_utils.get_metrics_logger('boot_config',
+                                                        host=conf.host)
         LOG.info('Boot configuration API enabled at %s/<MAC>/<NAME> '
                  '(restrict_boot_config=%s, rpc_transport=%s, '
                  'allowed_source_cidrs=%s, rate_limit=%s/s burst %s, '
@@ -133,13 +144,16 @@ class BootConfigMiddleware:
                     'remote': source or '-'}
         if not self.sources.allows(source):
             return self._not_found(start_response, Refused(
-                'source not in allowed_source_cidrs'), log_args, started)
+                'source not in allowed_source_cidrs', 'refused.source'),
+                log_args, started)
         if not self.rate.allows(source):
             return self._not_found(start_response, Refused(
-                'rate limit of the source exceeded'), log_args, started)
+                'rate limit of the source exceeded', 'refused.rate'),
+                log_args, started)
         if not self.cap.enter():
             return self._not_found(start_response, Refused(
-                'max_concurrent_requests reached'), log_args, started)
+                'max_concurrent_requests reached', 'refused.cap'),
+                log_args, started)
         try:
             node, config, host = self.resolve(path)
         except Exception as exc:
@@ -149,6 +163,7 @@ class BootConfigMiddleware:
 
         log_args.update(node=node.uuid, host=host, size=len(config.body),
                         ms=(time.monotonic() - started) * 1000)
+        self._count('served', log_args['ms'])
         LOG.info('%(method)s %(path)s from %(remote)s: 200, node %(node)s, '
                  '%(size)d bytes from %(host)s in %(ms).1f ms', log_args)
         start_response('200 OK', [
@@ -158,28 +173,36 @@ class BootConfigMiddleware:
         ])
         return [b''] if method == 'HEAD' else [config.body]
 
-    @staticmethod
-    def _not_found(start_response, exc, log_args, started):
+    def _count(self, outcome, ms):
+        # send_*() take full names; Ironic's decorators add the prefix.
+        metrics = self.metrics
+        metrics.send_counter(metrics.get_metric_name(outcome), 1)
+        metrics.send_timer(metrics.get_metric_name('request'), ms)
+
+    def _not_found(self, start_response, exc, log_args, started):
         log_args.update(reason=exc, kind=type(exc).__name__,
                         node=getattr(exc, 'node', '-'),
                         ms=(time.monotonic() - started) * 1000)
         message = ('%(method)s %(path)s from %(remote)s: 404, node '
                    '%(node)s: %(reason)s (%(ms).1f ms)')
         if isinstance(exc, Refused):
+            outcome = exc.outcome
             # A flood must not flood the log: admission refusals are DEBUG,
             # but for the cap, which says this API is overloaded.
-            level = (log.WARNING if 'max_concurrent' in str(exc)
-                     else log.DEBUG)
-            LOG.log(level, message, log_args)
+            LOG.log(log.WARNING if outcome == 'refused.cap' else log.DEBUG,
+                    message, log_args)
         elif isinstance(exc, (request.MalformedPath,
                               ironic_exception.NotFound)) and \
                 not isinstance(exc, ironic_exception.NoValidHost):
+            outcome = 'not_found'
             LOG.info(message, log_args)
         else:
             # Not the caller's doing: a conductor, the RPC or the database.
+            outcome = 'failed'
             LOG.warning('%(method)s %(path)s from %(remote)s: 404, node '
                         '%(node)s: %(kind)s: %(reason)s (%(ms).1f ms)',
                         log_args)
+        self._count(outcome, log_args['ms'])
         start_response('404 Not Found', _NOT_FOUND_HEADERS)
         return [b''] if log_args['method'] == 'HEAD' else [_NOT_FOUND_BODY]
 

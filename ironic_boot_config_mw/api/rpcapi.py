@@ -6,6 +6,7 @@ import inspect
 from ironic.common import rpc as ironic_rpc
 from ironic.common.json_rpc import client as ironic_json_rpc_client
 from ironic.conductor import rpcapi as conductor_rpcapi
+from ironic.db import api as dbapi
 from ironic.objects import base as objects_base
 from oslo_log import log
 import oslo_messaging as messaging
@@ -64,8 +65,23 @@ class BootConfigAPI:
         """
         host = LOCAL if self._ring is None else \
             self._ring.get_conductor_for(node)
-        return self._call(context, host, node_id=node.uuid, name=name,
-                          boot_interface=node.boot_interface), host
+        data = self._call(context, host, rpc.METHOD, node_id=node.uuid,
+                          name=name, boot_interface=node.boot_interface)
+        return rpc.from_wire(data), host
+
+    def conductors(self):
+        """The hosts whose shims serve: the online conductors, or this
+        process itself with ``rpc_transport = none``."""
+        if self._ring is None:
+            return [LOCAL]
+        return sorted(dbapi.get_instance().get_online_conductors())
+
+    def ping(self, context, host):
+        """The shim beside the conductor ``host`` (as on the ring): alive?
+
+        :returns: what the shim says of itself (see the shim's ``ping``).
+        """
+        return self._call(context, host, rpc.PING)
 
     def _oslo_call(self):
         target = messaging.Target(topic=rpc.TOPIC,
@@ -74,10 +90,9 @@ class BootConfigAPI:
             target, version_cap=rpc.RPC_API_VERSION,
             serializer=objects_base.IronicObjectSerializer())
 
-        def call(context, host, **params):
-            return rpc.from_wire(client.prepare(
-                server=host, timeout=self._timeout).call(
-                    context, rpc.METHOD, **params))
+        def call(context, host, method, **params):
+            return client.prepare(server=host, timeout=self._timeout).call(
+                context, method, **params)
         return call
 
     def _ironic_json_rpc_call(self, conf):
@@ -99,12 +114,11 @@ class BootConfigAPI:
                 serializer, version_cap=rpc.RPC_API_VERSION)
         port = getattr(conf, bc_conf.JSON_RPC_GROUP).port
 
-        def call(context, host, **params):
+        def call(context, host, method, **params):
             topic = 'ironic.%s:%d' % (netutils.escape_ipv6(_shim_host(host)),
                                       port)
-            return rpc.from_wire(client.prepare(
-                topic, version=rpc.RPC_API_VERSION).call(
-                    context, rpc.METHOD, **params))
+            return client.prepare(topic, version=rpc.RPC_API_VERSION).call(
+                context, method, **params)
         return call
 
 
@@ -114,12 +128,14 @@ def _shim_host(ring_host):
     return netutils.parse_host_port(ring_host)[0]
 
 
-def _keep_alive_call(client, context, host, **params):
-    return rpc.from_wire(client.call(context, _shim_host(host), rpc.METHOD,
-                                     **params))
+def _keep_alive_call(client, context, host, method, **params):
+    return client.call(context, _shim_host(host), method, **params)
 
 
-def _local_call(registry, context, host, node_id, name, boot_interface):
+def _local_call(registry, context, host, method, **params):
+    """The shim's methods, in this process (rpc_transport = none)."""
     from ironic_boot_config_mw.providers import dispatch
-    return dispatch.get_boot_config(context, node_id, name, registry,
-                                    boot_interface)
+    if method == rpc.PING:
+        return rpc.ping_reply(registry, host)
+    return rpc.to_wire(dispatch.get_boot_config(context, registry=registry,
+                                                **params))

@@ -45,6 +45,11 @@ class ProviderRegistry:
                  ', '.join(sorted(self._providers)) or 'none',
                  ', '.join(sorted(self._native)) or 'none')
 
+    def status(self):
+        """What this registry serves: for ``ping``."""
+        return {'providers': sorted(self._providers),
+                'native': sorted(self._native)}
+
     def get(self, boot_interface):
         try:
             return self._providers[boot_interface]

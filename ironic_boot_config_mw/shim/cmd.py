@@ -52,7 +52,7 @@ def main(argv=None):
         sys.exit('ironic-boot-config-conductor: %s' % exc)
 
     svc = shim_service.BootConfigService(
-        CONF.host, manager.BootConfigManager(registry))
+        CONF.host, manager.BootConfigManager(registry, CONF.host))
     return shim_service.run(svc, CONF)
 
 

@@ -1,7 +1,8 @@
-"""The shim's RPC endpoint: ``get_boot_config`` is all it exposes.
+"""The shim's RPC endpoint: ``get_boot_config`` and ``ping``.
 
 Ironic's JSON-RPC server publishes every public method of its manager, so
-this class has exactly one; start-up and shutdown live in ``service.py``.
+this class has exactly those two; start-up and shutdown live in
+``service.py``.
 """
 
 import time
@@ -25,8 +26,13 @@ class BootConfigManager:
 
     target = messaging.Target(version=rpc.RPC_API_VERSION)
 
-    def __init__(self, registry):
+    def __init__(self, registry, host=None):
         self._registry = registry
+        self._host = host
+
+    def ping(self, context):
+        """The shim is alive: its host, version and what it serves."""
+        return rpc.ping_reply(self._registry, self._host)
 
     @messaging.expected_exceptions(ironic_exception.NotFound)
     def get_boot_config(self, context, node_id, name, boot_interface=None):

@@ -296,3 +296,26 @@ def test_explain_says_why(cluster):
     finally:
         cluster.conductors[owner]['shim'] = cluster.start_shim(owner)
         cluster.wait_ready()
+
+
+def test_operators_see_every_shim(cluster):
+    def status():
+        resp = cluster.session.get(cluster.api_url + '/v1/boot-explain',
+                                   timeout=60)
+        assert resp.status_code == 200
+        return resp.json()['shims']
+
+    shims = status()
+    assert {h.split(':')[0] for h in shims} == set(cluster.conductor_hosts)
+    for answer in shims.values():
+        assert answer['alive'] and 'ipxe' in answer['providers']
+        assert answer['rpc_api_version'] == '1.2'
+    host = cluster.conductor_hosts[1]
+    cluster.conductors[host]['shim'].stop()
+    try:
+        down = {h.split(':')[0]: a for h, a in status().items()}
+        assert down[host]['alive'] is False and 'reason' in down[host]
+        assert down[cluster.conductor_hosts[0]]['alive'] is True
+    finally:
+        cluster.conductors[host]['shim'] = cluster.start_shim(host)
+        cluster.wait_ready()

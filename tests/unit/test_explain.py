@@ -118,5 +118,25 @@ def test_unknown_mac_and_malformed_paths(keystone):
         assert answer['status'] == 404 and reason in answer['reason']
 
 
+def test_shims_status(keystone):
+    class Pinged(tm.Client):
+        def conductors(self):
+            return ['127.0.0.2', '127.0.0.3:8089']
+
+        def ping(self, context, host):
+            if host == '127.0.0.3:8089':
+                raise ConnectionRefusedError('refused')
+            return {'host': host, 'providers': ['ipxe']}
+
+    answer = app(Pinged()).get('/v1/boot-explain',
+                               headers={'X-Auth-Token': 'admin-token'}).json
+    assert answer == {'shims': {
+        '127.0.0.2': {'alive': True, 'host': '127.0.0.2',
+                      'providers': ['ipxe']},
+        '127.0.0.3:8089': {'alive': False,
+                           'reason': 'ConnectionRefusedError: refused'}}}
+    app(Pinged()).get('/v1/boot-explain', status=401)
+
+
 def test_explain_is_get_only(keystone):
     app().post('/v1/boot-explain/x/y', status=405)

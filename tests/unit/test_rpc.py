@@ -35,10 +35,18 @@ class Registry:
         return self.provider
 
 
-def test_manager_exposes_only_get_boot_config():
+def test_manager_exposes_only_its_two_methods():
     from ironic.common.json_rpc import server
     methods = server._build_method_map(manager.BootConfigManager(None))
-    assert sorted(methods) == ['get_boot_config']
+    assert sorted(methods) == ['get_boot_config', 'ping']
+
+
+def test_ping_says_what_the_shim_serves():
+    from ironic_boot_config_mw.providers import dispatch
+    registry = dispatch.ProviderRegistry(['ipxe', 'pxe', 'fake'])
+    assert manager.BootConfigManager(registry, '127.0.0.2').ping(None) == {
+        'host': '127.0.0.2', 'providers': ['ipxe', 'pxe'], 'native': [],
+        'rpc_api_version': rpc.RPC_API_VERSION}
 
 
 def test_manager_sends_not_found_as_ironic_not_found(monkeypatch, caplog):

@@ -87,7 +87,8 @@ def serve(transport, overrides, tmp_path):
                 overrides('cert_file', cert, 'ssl')
                 overrides('key_file', key, 'ssl')
     registry = dispatch.ProviderRegistry(['ipxe'])
-    svc = service.BootConfigService(HOST, manager.BootConfigManager(registry))
+    svc = service.BootConfigService(HOST,
+                                    manager.BootConfigManager(registry, HOST))
     svc.start()
     return svc
 
@@ -130,6 +131,10 @@ def test_round_trip(transport, conductor, make_node, overrides, tmp_path):
         with pytest.raises(ironic_exception.NotFound,
                            match='grub.cfg is not served'):
             client.get_boot_config(ctx, node_obj, 'grub.cfg')
+        assert client.ping(ctx, HOST) == {
+            'host': HOST, 'providers': ['ipxe'], 'native': [],
+            'rpc_api_version': '1.2'}
+        assert client.conductors() == [HOST]
     finally:
         svc.stop()
 
