@@ -5,6 +5,7 @@ copyright = 'ironic-boot-config-mw developers, Apache License 2.0'
 extensions = [
     'sphinx.ext.autodoc',
     'oslo_config.sphinxext',
+    'reno.sphinxext',
 ]
 exclude_patterns = []
 html_theme = 'alabaster'
