@@ -69,7 +69,8 @@ class BootConfigMiddleware:
     :param find_node: callable ``(context, mac) -> node``; default: a
         :class:`~ironic_boot_config_mw.api.lookup.NodeLookup`.
     :param client: object with ``get_boot_config(context, node, name)``
-        returning ``(BootConfig, host)``; default: a
+        returning ``(BootConfig, host)`` (and ``conductors()``, ``ping()``
+        for the explain endpoint); default: a
         :class:`~ironic_boot_config_mw.api.rpcapi.BootConfigAPI`.
     """
 

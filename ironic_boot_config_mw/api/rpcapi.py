@@ -23,7 +23,8 @@ LOCAL = 'local'
 
 
 class BootConfigAPI:
-    """Calls ``get_boot_config`` on the shim beside a node's conductor.
+    """Calls the shim beside a node's conductor: ``get_boot_config`` (and
+    ``ping``, for operators).
 
     The transport follows Ironic's ``[DEFAULT]rpc_transport``: ``json-rpc``
     to the shim's own server (``[boot_config_json_rpc]``), ``oslo`` to topic
