@@ -91,8 +91,8 @@ class Explainer:
             except Exception as exc:
                 answer[host] = {'alive': False, 'reason': '%s: %s' % (
                     type(exc).__name__, exc)}
-        LOG.info('Explained the shims: %s', {h: a['alive']
-                                            for h, a in answer.items()})
+        LOG.info('Explained the shims: %s',
+                 {host: a['alive'] for host, a in answer.items()})
         return {'shims': answer}
 
     def explain(self, environ):
@@ -102,8 +102,8 @@ class Explainer:
         try:
             node, config, host = self.resolve(path)
         except Exception as exc:
-            answer.update(status=404, reason='%s: %s' % (type(exc).__name__,
-                                                          exc),
+            answer.update(status=404,
+                          reason='%s: %s' % (type(exc).__name__, exc),
                           node=getattr(exc, 'node', None))
         else:
             answer.update(status=200, node=node.uuid,
