@@ -36,6 +36,8 @@ def ironic_has_api_middleware():
     """Whether this Ironic loads [api]middleware (2026.1 / 35.0 and newer)."""
     from ironic.conf import api
     return any(opt.name == 'middleware' for opt in api.opts)
+
+
 # The filter's one log line per request (its own request log).
 _BOOT_LOG = re.compile(r'^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) \d+ \w+ '
                        r'ironic_boot_config_mw\.api\.middleware .*?'
@@ -248,6 +250,46 @@ class TcpProxy:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
+
+
+def listening(host, port):
+    """Whether something accepts TCP connections on ``host:port``."""
+    with contextlib.suppress(OSError):
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    return False
+
+
+def start_nginx(workdir, server, access_log=True):
+    """nginx on a free loopback port with ``server`` as the body of its one
+    server block; every path it writes stays under ``workdir``.
+
+    Returns (:class:`Process`, base URL).
+    """
+    port = free_port()
+    conf = os.path.join(workdir, 'nginx.conf')
+    temp = ''.join(' %s_temp_path %s;\n' % (kind, workdir) for kind in
+                   ('client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'))
+    with open(conf, 'w') as f:
+        f.write('worker_processes 1;\ndaemon off;\npid %s/nginx.pid;\n'
+                'error_log %s/nginx-error.log;\n'
+                'events { worker_connections 1024; }\n'
+                'http {\n access_log %s;\n default_type text/plain;\n%s'
+                ' server {\n  listen 127.0.0.1:%d;\n%s }\n}\n'
+                % (workdir, workdir,
+                   os.path.join(workdir, 'nginx-access.log')
+                   if access_log else 'off', temp, port, server))
+    proc = Process('nginx', [shutil.which('nginx') or 'nginx', '-c', conf,
+                             '-p', workdir],
+                   os.path.join(workdir, 'nginx.log'))
+
+    def up():
+        if not proc.alive():
+            raise RuntimeError('nginx exited:\n%s' % proc.log())
+        return listening('127.0.0.1', port)
+
+    wait_for(up, 30, 'nginx')
+    return proc, 'http://127.0.0.1:%d' % port
 
 
 class StaticServer:
@@ -641,16 +683,9 @@ class IronicCluster:
         wait_for(conductors_up, timeout, 'conductors to register')
         if self.rpc_transport == 'json-rpc':
             for host in self.conductor_hosts:
-                wait_for(lambda: self._listening(host, self.shim_port)
+                wait_for(lambda: listening(host, self.shim_port)
                          or self.check_alive(), timeout,
                          'the shim on %s:%d' % (host, self.shim_port))
-
-    @staticmethod
-    def _listening(host, port):
-        with contextlib.suppress(OSError):
-            with socket.create_connection((host, port), timeout=1):
-                return True
-        return False
 
     def stop(self):
         for server in self.http_servers.values():

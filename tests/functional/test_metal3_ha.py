@@ -42,30 +42,16 @@ def cluster(tmp_path_factory):
 
 
 def start_nginx(c, workdir):
-    nginx = services.require_program('nginx')
-    port = cluster_mod.free_port()
-    locations = ''.join(
+    services.require_program('nginx')
+    proc, url = cluster_mod.start_nginx(workdir, ''.join(
         '  location /instance-%d/ {\n'
         '    proxy_pass http://%s:%d/;\n'
         '    proxy_set_header X-Forwarded-Prefix /instance-%d;\n'
         '    proxy_set_header X-Forwarded-Host $host:$server_port;\n'
         '  }\n' % (n + 1, host, c.api_port, n + 1)
-        for n, host in enumerate(REPLICAS))
-    conf = os.path.join(workdir, 'nginx.conf')
-    with open(conf, 'w') as f:
-        f.write('worker_processes 1;\ndaemon off;\npid %s/nginx.pid;\n'
-                'error_log %s/nginx-error.log;\nevents {}\n'
-                'http {\n access_log %s/nginx-access.log;\n'
-                ' client_body_temp_path %s; proxy_temp_path %s;\n'
-                ' fastcgi_temp_path %s; uwsgi_temp_path %s;\n'
-                ' scgi_temp_path %s;\n server {\n  listen 127.0.0.1:%d;\n%s'
-                ' }\n}\n' % ((workdir,) * 8 + (port, locations)))
-    proc = cluster_mod.Process('nginx', [nginx, '-c', conf, '-p', workdir],
-                               os.path.join(workdir, 'nginx.log'))
+        for n, host in enumerate(REPLICAS)))
     c.processes.append(proc)
-    cluster_mod.wait_for(lambda: c._listening('127.0.0.1', port), 30,
-                         'nginx')
-    return 'http://127.0.0.1:%d' % port
+    return url
 
 
 def script(c, host, uuid):
