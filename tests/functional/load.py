@@ -75,7 +75,7 @@ def run(base_url, paths, duration=10, connections=16, threads=2,
         'requests': int(re.search(r'(\d+) requests in', out).group(1)),
         'p50': _ms(re.search(r'^\s+50%\s+(\S+)', out, re.M).group(1)),
         'p99': _ms(re.search(r'^\s+99%\s+(\S+)', out, re.M).group(1)),
-        'non2xx': 0, 'socket_errors': 0, 'raw': out,
+        'non2xx': 0, 'socket_errors': 0, 'timeouts': 0, 'raw': out,
         'statuses': {int(status): int(count) for status, count in
                      re.findall(r'^status (\d+) (\d+)$', out, re.M)},
     }
@@ -86,4 +86,5 @@ def run(base_url, paths, duration=10, connections=16, threads=2,
                   r'timeout (\d+)', out)
     if m:
         result['socket_errors'] = sum(int(x) for x in m.groups())
+        result['timeouts'] = int(m.group(4))
     return result
