@@ -91,7 +91,8 @@ class BootConfigMiddleware:
         self.cap = admission.ConcurrencyCap(options.max_concurrent_requests)
         self.find_node = find_node or lookup.NodeLookup(
             restrict=conf.api.restrict_boot_config,
-            max_connections=conf.database.max_pool_size)
+            max_connections=conf.database.max_pool_size,
+            database_url=conf.database.connection)
         self.client = client or rpcapi.BootConfigAPI(conf)
         self.explain = explain.Explainer(application, self.resolve,
                                          self.sources, self.client)

@@ -14,15 +14,17 @@ from tests.unit import test_providers
 
 @pytest.fixture
 def statements(ironic_db):
+    """Every statement of every engine: Ironic's, and the lookup's own
+    pool for a SQLite file."""
     seen = []
-    engine = enginefacade.writer.get_engine()
+    enginefacade.writer.get_engine()
 
     def record(conn, cursor, statement, parameters, context, executemany):
         seen.append(statement.split(None, 1)[0].upper())
 
-    sa.event.listen(engine, 'before_cursor_execute', record)
+    sa.event.listen(sa.engine.Engine, 'before_cursor_execute', record)
     yield seen
-    sa.event.remove(engine, 'before_cursor_execute', record)
+    sa.event.remove(sa.engine.Engine, 'before_cursor_execute', record)
 
 
 def test_no_insert_update_delete(make_node, statements, tmp_path):
