@@ -117,11 +117,11 @@ def register_opts(conf):
         keystone.register_auth_opts(conf, JSON_RPC_GROUP)
 
 
-def json_rpc_auth_strategy(conf):
-    """``[boot_config_json_rpc]auth_strategy``, else ``[DEFAULT]``'s, as
-    Ironic decides for its own JSON-RPC groups (whose helper takes no group
-    before 2026.1)."""
-    return getattr(conf, JSON_RPC_GROUP).auth_strategy or conf.auth_strategy
+def json_rpc_auth_strategy(conf, group=JSON_RPC_GROUP):
+    """``[<group>]auth_strategy``, else ``[DEFAULT]``'s, as Ironic decides
+    for its own JSON-RPC groups (whose helper takes no group before
+    2026.1)."""
+    return getattr(conf, group).auth_strategy or conf.auth_strategy
 
 
 def source_networks(conf):

@@ -21,6 +21,8 @@ from ironic.common import exception
 from ironic.common import keystone
 from oslo_utils import uuidutils
 
+from ironic_boot_config_mw import conf as bc_conf
+
 # A kept-alive connection the shim already closed fails on first use.
 _STALE = (http.client.RemoteDisconnected, http.client.CannotSendRequest,
           BrokenPipeError, ConnectionResetError)
@@ -41,7 +43,7 @@ class KeepAliveClient:
         self._version = version
         self._timeout = timeout
         self._headers = {'Content-Type': 'application/json'}
-        strategy = getattr(conf, group).auth_strategy or conf.auth_strategy
+        strategy = bc_conf.json_rpc_auth_strategy(conf, group)
         if strategy == 'http_basic':
             # As Ironic's client does: the http_basic plugin of keystoneauth
             # loads [group]username and password.

@@ -9,6 +9,7 @@ request (``../shared/notes/boot-path-costs.md``); this costs one and ~0.4 ms.
 Nothing is cached: every request sees the node's current state and owner.
 """
 
+import contextlib
 import threading
 import typing
 
@@ -46,14 +47,6 @@ class Node(typing.NamedTuple):
     boot_interface: str
 
 
-class _NoLimit:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
 def _is_sqlite_file(url):
     if not url:
         return False
@@ -80,7 +73,7 @@ class NodeLookup:
         # enginefacade keeps its transaction state on this object.
         self._context = threading.local()
         self._slots = (threading.BoundedSemaphore(max_connections)
-                       if max_connections else _NoLimit())
+                       if max_connections else contextlib.nullcontext())
         self._connect = self._ironic_connection
         if _is_sqlite_file(database_url):
             # oslo.db gives a file-backed SQLite a NullPool: every request
