@@ -34,29 +34,29 @@ _LOAD_LINE = re.compile(r'^(\s*(?:linux|linuxefi|initrd|initrdefi)\s+)(\S+)',
                         re.MULTILINE)
 
 
-class GrubProvider(base.BootConfigProvider):
+class GrubProvider(base.FileProvider):
     """Serves ``grub.cfg`` to UEFI nodes of the ``pxe`` and ``http``
     boot interfaces, with paths pointing at the owning conductor."""
 
-    name = 'grub.cfg'
+    files = {'grub.cfg': 'text/plain'}
     max_size = 64 * 1024
 
+    def root(self):
+        return CONF.pxe.tftp_root
+
+    def path(self, task, name):
+        return pxe_utils.get_pxe_config_file_path(task.node.uuid)
+
     def get_boot_config(self, task, name):
-        if name != self.name:
-            raise exception.BootConfigNotFound(
-                reason='%s is not served for boot interface %s'
-                % (name, task.node.boot_interface))
-        if boot_mode_utils.get_boot_mode(task.node) != boot_modes.UEFI:
+        if (name in self.files and boot_mode_utils.get_boot_mode(task.node)
+                != boot_modes.UEFI):
             # In BIOS mode the same file is a PXELINUX config.
             raise exception.BootConfigNotFound(
                 reason='node %s does not boot in UEFI mode: no GRUB config'
                 % task.node.uuid)
-        tftp_root = CONF.pxe.tftp_root
-        body = base.read_file_under(
-            tftp_root, pxe_utils.get_pxe_config_file_path(task.node.uuid),
-            self.max_size)
-        return base.BootConfig(absolute_paths(body.decode('utf-8'),
-                                              tftp_root).encode('utf-8'))
+        config = super().get_boot_config(task, name)
+        return config._replace(body=absolute_paths(
+            config.body.decode('utf-8'), self.root()).encode('utf-8'))
 
 
 def absolute_paths(text, tftp_root):
