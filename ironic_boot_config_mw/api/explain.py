@@ -18,6 +18,7 @@ learn any of it.
 """
 
 import json
+import urllib.parse
 
 from ironic.common import context as ironic_context
 from ironic.common import exception as ironic_exception
@@ -111,8 +112,7 @@ class Explainer:
                           boot_interface=node.boot_interface,
                           conductor=host, content_type=config.content_type,
                           bytes=len(config.body))
-        query = dict(part.split('=', 1) for part in
-                     environ.get('QUERY_STRING', '').split('&') if '=' in part)
+        query = dict(urllib.parse.parse_qsl(environ.get('QUERY_STRING', '')))
         if 'source' in query:
             answer['source'] = query['source']
             answer['source_allowed'] = self.sources.allows(query['source'])

@@ -96,17 +96,25 @@ def test_conductor_unreachable_is_explained(keystone, make_node):
     assert resp.json['node'] == node.uuid
 
 
-def test_source_check_is_explained(keystone, make_node):
+@pytest.mark.parametrize('query, source, allowed', [
+    ('source=10.0.0.1', '10.0.0.1', False),
+    ('source=192.0.2.7', '192.0.2.7', True),
+    # A query string is percent-encoded: an IPv6 source arrives so.
+    ('source=2001%3Adb8%3A%3A1', '2001:db8::1', True),
+])
+def test_source_check_is_explained(keystone, make_node, query, source,
+                                   allowed):
     _node, mac = make_node()
-    CONF.set_override('allowed_source_cidrs', ['192.0.2.0/24'],
-                      'boot_config')
+    CONF.set_override('allowed_source_cidrs',
+                      ['192.0.2.0/24', '2001:db8::/32'], 'boot_config')
     try:
-        answer = app().get('/v1/boot-explain/%s/boot.ipxe?source=10.0.0.1'
-                           % mac, headers={'X-Auth-Token': 'admin-token'}
-                           ).json
+        answer = app().get('/v1/boot-explain/%s/boot.ipxe?%s'
+                           % (mac, query),
+                           headers={'X-Auth-Token': 'admin-token'}).json
     finally:
         CONF.clear_override('allowed_source_cidrs', 'boot_config')
-    assert answer['source_allowed'] is False
+    assert answer['source'] == source
+    assert answer['source_allowed'] is allowed
 
 
 def test_unknown_mac_and_malformed_paths(keystone):
