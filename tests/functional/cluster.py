@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 
+from oslo_utils import netutils
 import requests
 
 BIN = os.path.dirname(sys.executable)
@@ -379,10 +380,10 @@ class BulkNodes:
             for start in range(0, len(ports), 2000):
                 conn.execute(self.ports_t.insert(), ports[start:start + 2000])
         for node in nodes:
-            for conductor in self.cluster.conductors.values():
-                path = os.path.join(conductor['http_root'], node['uuid'])
-                os.makedirs(path, exist_ok=True)
-                with open(os.path.join(path, 'config'), 'wb') as f:
+            for host in self.cluster.conductors:
+                path = self.cluster.config_path(host, node['uuid'])
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, 'wb') as f:
                     f.write(self.script.replace(b'@UUID@',
                                                 node['uuid'].encode()))
 
@@ -615,11 +616,16 @@ class IronicCluster:
                                              'root-template'),
                                 '--config-file', path], check=True,
                                timeout=120, capture_output=True)
-            command = 'ironic' if self.all_in_one else 'ironic-conductor'
-            self.conductors[host]['process'] = self.spawn(
-                'conductor-%d' % index, command, path)
+            self._spawn_conductor(host)
         self.wait_ready(timeout)
         return self
+
+    def _spawn_conductor(self, host):
+        """``ironic-conductor`` (or the all-in-one ``ironic``) on ``host``."""
+        command = 'ironic' if self.all_in_one else 'ironic-conductor'
+        self.conductors[host]['process'] = self.spawn(
+            'conductor-%d' % self.conductor_hosts.index(host), command,
+            self.conf_paths[host])
 
     def serve_http(self):
         """Start an HTTP server on each conductor's http_root."""
@@ -649,12 +655,8 @@ class IronicCluster:
                           self.conf_paths[host])
 
     def restart_conductor(self, host, timeout=90):
-        c = self.conductors[host]
-        c['process'].stop()
-        command = 'ironic' if self.all_in_one else 'ironic-conductor'
-        c['process'] = self.spawn(
-            'conductor-%d' % self.conductor_hosts.index(host), command,
-            self.conf_paths[host])
+        self.conductors[host]['process'].stop()
+        self._spawn_conductor(host)
         self.wait_ready(timeout)
 
     def check_alive(self):
@@ -781,10 +783,21 @@ class IronicCluster:
         self.wait_provision_state(uuids, 'clean wait', timeout)
 
     def owner(self, uuid):
-        """The conductor host that owns the node, as the API reports it."""
-        hostname = self.node(uuid)['conductor']
-        return hostname.rsplit(':', 1)[0] if hostname.count(':') == 1 \
-            else hostname
+        """The conductor host that owns the node, as the API reports it
+        (without the ``:port`` a JSON-RPC conductor may register with)."""
+        return netutils.parse_host_port(self.node(uuid)['conductor'])[0]
+
+    def config_path(self, host, uuid, root='http_root'):
+        """Where the conductor on ``host`` writes node ``uuid``'s boot
+        config: ``<root>/<uuid>/config``, as Ironic's pxe_utils does."""
+        return os.path.join(self.conductors[host][root], uuid, 'config')
+
+    def written_config(self, uuid, host=None, root='http_root'):
+        """The bytes the conductor on ``host`` (default: the node's owner)
+        wrote as node ``uuid``'s boot config."""
+        with open(self.config_path(host or self.owner(uuid), uuid, root),
+                  'rb') as f:
+            return f.read()
 
     def boot(self, mac, name='boot.ipxe', method='GET', raw_path=None,
              base=None, **kwargs):

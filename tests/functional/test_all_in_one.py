@@ -4,7 +4,6 @@ With ``rpc_transport = none`` the filter calls the provider in-process (no
 shim); with ``json-rpc`` a shim runs beside it as beside any conductor.
 """
 
-import os
 
 import pytest
 
@@ -32,10 +31,8 @@ def cluster(request, tmp_path_factory):
 
 
 def test_serves_each_nodes_script(cluster):
-    http_root = cluster.conductors['127.0.0.2']['http_root']
     for uuid, m in zip(cluster.uuids, MACS):
-        with open(os.path.join(http_root, uuid, 'config'), 'rb') as f:
-            expected = f.read()
+        expected = cluster.written_config(uuid, '127.0.0.2')
         for form in (m, m.upper().replace(':', '-')):
             resp = cluster.boot(form)
             assert resp.status_code == 200, resp.text

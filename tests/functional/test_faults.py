@@ -126,9 +126,8 @@ def test_provider_that_raises(cluster):
 
 def test_script_removed(cluster):
     uuid, m = cluster.nodes[B]
-    path = os.path.join(cluster.conductors[B]['http_root'], uuid, 'config')
-    with open(path, 'rb') as f:
-        script = f.read()
+    path = cluster.config_path(B, uuid)
+    script = cluster.written_config(uuid, B)
     assert cluster.boot(m).content == script
     os.rename(path, path + '.gone')
     try:

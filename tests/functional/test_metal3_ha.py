@@ -54,12 +54,6 @@ def start_nginx(c, workdir):
     return url
 
 
-def script(c, host, uuid):
-    with open(os.path.join(c.conductors[host]['http_root'], uuid,
-                           'config'), 'rb') as f:
-        return f.read()
-
-
 def test_every_replica_owns_a_node(cluster):
     assert {cluster.owner(u) for u, _m in cluster.nodes.values()} \
         == set(REPLICAS)
@@ -67,7 +61,7 @@ def test_every_replica_owns_a_node(cluster):
 
 def test_any_replica_answers_for_every_node(cluster):
     for owner, (uuid, mac) in cluster.nodes.items():
-        expected = script(cluster, owner, uuid)
+        expected = cluster.written_config(uuid, owner)
         for api in REPLICAS:
             resp = cluster.boot(mac, base=cluster.api_url_of(api))
             assert resp.status_code == 200, (api, owner, resp.text)
@@ -76,7 +70,7 @@ def test_any_replica_answers_for_every_node(cluster):
 
 def test_through_a_path_prefix(cluster):
     for owner, (uuid, mac) in cluster.nodes.items():
-        expected = script(cluster, owner, uuid)
+        expected = cluster.written_config(uuid, owner)
         for n in range(len(REPLICAS)):
             prefix = '%s/instance-%d' % (cluster.proxy_url, n + 1)
             resp = requests.get('%s/v1/boot/%s/boot.ipxe' % (prefix, mac),

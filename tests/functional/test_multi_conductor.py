@@ -65,8 +65,7 @@ def cluster(tmp_path_factory):
 def script_of(c, uuid):
     """The script the owning conductor wrote, read from ITS http_root."""
     owner = c.owner(uuid)
-    paths = {host: os.path.join(conf['http_root'], uuid, 'config')
-             for host, conf in c.conductors.items()}
+    paths = {host: c.config_path(host, uuid) for host in c.conductors}
     assert os.path.exists(paths[owner])
     assert not any(os.path.exists(p) for h, p in paths.items() if h != owner)
     with open(paths[owner], 'rb') as f:
@@ -233,9 +232,7 @@ def test_auth_still_holds_for_everything_else(cluster):
 def test_restrict_false_serves_any_state(cluster):
     """Fast-track operators turn the state gate off."""
     uuid, macs = cluster.nodes['manageable']
-    owner = cluster.owner(uuid)
-    path = os.path.join(cluster.conductors[owner]['http_root'], uuid,
-                        'config')
+    path = cluster.config_path(cluster.owner(uuid), uuid)
     os.makedirs(os.path.dirname(path))
     with open(path, 'wb') as f:
         f.write(b'#!ipxe\n# left from a fast-track deploy\n')

@@ -5,7 +5,6 @@ anew, and the owner comes from Ironic's own hash ring, which Ironic rebuilds
 every ``[DEFAULT]hash_ring_reset_interval`` seconds (3 here).
 """
 
-import os
 import time
 
 import pytest
@@ -49,10 +48,7 @@ def test_a_state_change_is_seen_by_the_next_request(cluster):
 def test_an_owner_change_is_followed(cluster):
     uuid, m = cluster.create_node_on(B, map(mac, range(20, 40)))
     cluster.to_clean_wait([uuid])
-    written = os.path.join(cluster.conductors[B]['http_root'], uuid,
-                           'config')
-    with open(written, 'rb') as f:
-        assert cluster.boot(m).content == f.read()
+    assert cluster.boot(m).content == cluster.written_config(uuid, B)
 
     # B goes away (conductor and shim): the ring moves the node to A, which
     # never wrote its script. The API asks A: the generic 404, A's reason.
@@ -77,5 +73,4 @@ def test_an_owner_change_is_followed(cluster):
     while time.monotonic() < deadline and cluster.owner(uuid) != B:
         time.sleep(0.5)
     time.sleep(4)
-    with open(written, 'rb') as f:
-        assert cluster.boot(m).content == f.read()
+    assert cluster.boot(m).content == cluster.written_config(uuid, B)

@@ -59,16 +59,9 @@ def cluster(tmp_path_factory, example_installed):
         c.stop()
 
 
-def read(c, root_key, uuid):
-    owner = c.owner(uuid)
-    with open(os.path.join(c.conductors[owner][root_key], uuid,
-                           'config'), 'rb') as f:
-        return owner, f.read()
-
-
 def test_example_provider_serves_its_interface(cluster):
     uuid, m = cluster.nodes['example-ipxe']
-    _owner, script = read(cluster, 'http_root', uuid)
+    script = cluster.written_config(uuid)
     resp = cluster.boot(m)
     assert resp.status_code == 200
     assert resp.content == script
@@ -77,7 +70,7 @@ def test_example_provider_serves_its_interface(cluster):
 
 def test_native_get_boot_config_wins_over_a_provider(cluster):
     uuid, m = cluster.nodes['example-native']
-    _owner, script = read(cluster, 'http_root', uuid)
+    script = cluster.written_config(uuid)
     resp = cluster.boot(m)
     assert resp.status_code == 200
     assert resp.content == (b'#!ipxe\n# served by example-native itself\n'
@@ -102,7 +95,8 @@ def test_shims_loaded_the_example_provider(cluster):
 @pytest.mark.parametrize('iface', ['pxe', 'http'])
 def test_grub_cfg_points_at_the_owning_conductor(cluster, iface):
     uuid, m = cluster.nodes[iface]
-    owner, written = read(cluster, 'tftp_root', uuid)
+    owner = cluster.owner(uuid)
+    written = cluster.written_config(uuid, owner, root='tftp_root')
     resp = cluster.boot(m, 'grub.cfg')
     assert resp.status_code == 200
     body = resp.text

@@ -19,7 +19,6 @@ operator saw then. Deployments put a reverse proxy (or an API process of its
 own) in front of boot traffic; see the deployment guide.
 """
 
-import os
 import threading
 import time
 
@@ -44,9 +43,7 @@ def cluster(tmp_path_factory):
         c.start()
         real = c.create_node(['52:54:00:ff:00:01'])
         c.to_clean_wait([real])
-        with open(os.path.join(c.conductors[c.owner(real)]['http_root'],
-                               real, 'config'), 'rb') as f:
-            script = f.read().replace(real.encode(), b'@UUID@')
+        script = c.written_config(real).replace(real.encode(), b'@UUID@')
         c.bulk = cluster_mod.BulkNodes(c, script)
         c.bulk.grow(NODES)
         yield c

@@ -95,9 +95,7 @@ def cluster(request, tmp_path_factory):
 
 def test_each_node_gets_its_owners_script(cluster):
     for host, (node, mac) in cluster.nodes.items():
-        with open(os.path.join(cluster.conductors[host]['http_root'], node,
-                               'config'), 'rb') as f:
-            expected = f.read()
+        expected = cluster.written_config(node, host)
         resp = cluster.boot(mac)
         assert resp.status_code == 200, resp.text
         assert resp.content == expected

@@ -6,6 +6,7 @@ started here is killed, by its pid.
 """
 
 import os
+import shutil
 import subprocess
 import time
 
@@ -15,6 +16,12 @@ IPXE_KERNEL = '/usr/lib/ipxe/ipxe.lkrn'
 OVMF = '/usr/share/ovmf/OVMF.fd'
 GRUB_MODULES = '/usr/lib/grub/x86_64-efi'
 GUEST_HOST = '10.0.2.2'
+
+
+def ipxe_available():
+    """Whether QEMU and iPXE's firmware are installed (no skip, no fail)."""
+    return bool(shutil.which('qemu-system-x86_64')) and os.path.exists(
+        IPXE_KERNEL)
 
 
 def require_qemu():

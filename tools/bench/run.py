@@ -141,10 +141,7 @@ def main():
         # every bench node's, its UUID the target of GET /v1/nodes/<uuid>.
         real = c.create_node(['52:54:00:ff:00:01'])
         c.to_clean_wait([real])
-        owner = c.owner(real)
-        with open(os.path.join(c.conductors[owner]['http_root'], real,
-                               'config'), 'rb') as f:
-            SCRIPT = f.read().replace(real.encode(), b'@UUID@')
+        SCRIPT = c.written_config(real).replace(real.encode(), b'@UUID@')
         nodes = cluster_mod.BulkNodes(c, SCRIPT)
         nodes.grow(args.nodes)
         bare, bare_url = start_bare_cheroot(len(SCRIPT), 10, workdir)
