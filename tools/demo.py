@@ -44,12 +44,6 @@ def preferred_port(port):
         return cluster_mod.free_port()
 
 
-def qemu_available():
-    import shutil
-    return bool(shutil.which('qemu-system-x86_64')) and os.path.exists(
-        vm.IPXE_KERNEL)
-
-
 def local(url):
     """A URL inside the scripts (10.0.2.2, as the VM sees this host), as
     seen from this host."""
@@ -71,7 +65,7 @@ def check(c, uuids):
         assert requests.get(local(kernel), timeout=10).status_code == 200
     assert c.boot('52:54:00:00:00:00').status_code == 404
     print('check: OK, every printed URL answered as described', flush=True)
-    if qemu_available():
+    if vm.ipxe_available():
         since = time.time()
         server = c.http_servers['127.0.0.2']
         ramdisk = '/%s/deploy_ramdisk' % uuids[0]
@@ -102,7 +96,7 @@ def main():
         all_in_one=True, rpc_transport='none',
         api_port=preferred_port(6385), http_host=vm.GUEST_HOST,
         boot_config_api=True,
-        deploy_kernel=vm.IPXE_KERNEL if qemu_available() else None)
+        deploy_kernel=vm.IPXE_KERNEL if vm.ipxe_available() else None)
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
     try:
         print('Starting an all-in-one Ironic (SQLite) in %s ...' % workdir,
@@ -160,7 +154,7 @@ def print_usage(c, uuids, workdir):
     print('Everything else is plain Ironic:')
     print('  curl -s %s/v1/nodes -H "X-OpenStack-Ironic-API-Version: '
           'latest"' % api)
-    if qemu_available():
+    if vm.ipxe_available():
         print('Boot a real iPXE VM as demo-0 (DHCP hands it the root '
               'script; stop it with Ctrl-A X):')
         print('  timeout 120 qemu-system-x86_64 -kernel %s -m 256 -nographic '
