@@ -77,8 +77,8 @@ class NodeLookup:
         self._connect = self._ironic_connection
         if _is_sqlite_file(database_url):
             # oslo.db gives a file-backed SQLite a NullPool: every request
-            # would open the file and close it again, 60% of the boot
-            # path's time in the all-in-one ironic. This one read-only
+            # would open the file and close it again, over half of the
+            # all-in-one ironic's time under load. This one read-only
             # query keeps its own few connections; each SELECT ends its
             # read transaction, so no lock outlives it.
             self._engine = sa.create_engine(
