@@ -7,8 +7,10 @@ A storm of machines: 8 clients, each asking then pausing 100 ms, over all
 1,000 MACs for 20 s, while an operator lists nodes a page at a time
 (authenticated ``GET /v1/nodes?limit=50``, back to back: some hundreds of
 samples, so that p99 is not just the slowest one). The operator's p99 stays
-within twice its idle p99: the concurrency cap answers the excess at once
-instead of letting it take the server's threads and CPU.
+within twice its idle p99, measured the same way over the same 20 s without
+the storm (Ironic's periodic work happens in both windows): the concurrency
+cap answers the excess at once instead of letting it take the server's
+threads and CPU.
 
 Why 8 clients: Ironic runs its API server (cheroot) with cheroot's
 defaults, a listen backlog of 5 and at most 10 idle keep-alive connections.
@@ -31,6 +33,7 @@ from tests.functional import load
 pytestmark = pytest.mark.slow
 
 NODES = 500
+SECONDS = 20
 
 
 @pytest.fixture(scope='module')
@@ -82,7 +85,7 @@ def storm(cluster, think_ms, connections):
         result = load.run(cluster.api_url,
                           ['/v1/boot/%s/boot.ipxe' % m
                            for m in cluster.bulk.macs],
-                          duration=20, connections=connections,
+                          duration=SECONDS, connections=connections,
                           timeout_s=15, think_ms=think_ms)
     finally:
         stop.set()
@@ -112,7 +115,9 @@ def test_flood_no_5xx_no_hang(cluster):
 
 
 def test_storm_of_machines_spares_the_operator(cluster):
-    idle = [list_nodes(cluster) for _ in range(150)]
+    idle, deadline = [], time.monotonic() + SECONDS
+    while time.monotonic() < deadline:
+        idle.append(list_nodes(cluster))
     print('\noperator GET /v1/nodes?limit=50 idle: p50 %.0f p99 %.0f ms '
           '(%d samples)' % (p50(idle) * 1e3, p99(idle) * 1e3, len(idle)))
     result, during = storm(cluster, think_ms=100, connections=8)
