@@ -17,8 +17,7 @@ import time
 import pytest
 import requests
 
-from tests import services
-from tests.functional import cluster as cluster_mod
+from tests.harness import relay
 
 pytestmark = pytest.mark.slow
 
@@ -26,10 +25,6 @@ A, B = '127.0.0.2', '127.0.0.3'
 FIXTURE = os.path.join(os.path.dirname(__file__), 'fixtures',
                        'broken-provider')
 RPC_TIMEOUT = 3
-
-
-def mac(n):
-    return '52:54:00:80:00:%02x' % n
 
 
 @pytest.fixture(scope='module')
@@ -44,33 +39,41 @@ def broken_provider_installed():
 
 
 @pytest.fixture(scope='module')
-def cluster(tmp_path_factory, broken_provider_installed):
-    services.require('mariadb')
-    c = cluster_mod.IronicCluster(
-        str(tmp_path_factory.mktemp('faults')), db='mysql',
-        conductor_hosts=[A, B], auth_strategy='http_basic',
-        extra_conf={'DEFAULT': {'enabled_boot_interfaces':
-                                'ipxe,broken-ipxe'},
-                    'boot_config': {'rpc_timeout': str(RPC_TIMEOUT)}})
-    try:
-        c.start()
-        # An API whose database goes through a relay we can cut.
-        c.db_proxy = cluster_mod.TcpProxy('127.0.0.1', 3306)
-        proxied = c.db.url.replace('127.0.0.1/', '127.0.0.1:%d/'
-                                   % c.db_proxy.port)
-        c.proxied_url = c.start_extra_api(
-            'api-proxied-db', {'database': {'connection': proxied}})
-        c.proxied_api = c.processes[-1]
-        c.nodes = {A: c.create_node_on(A, map(mac, range(0, 20))),
-                   B: c.create_node_on(B, map(mac, range(20, 40)))}
-        c.nodes['broken'] = (c.create_node([mac(50)],
-                                           boot_interface='broken-ipxe'),
-                             mac(50))
-        c.to_clean_wait([u for u, _m in c.nodes.values()])
+def cluster(launch, broken_provider_installed):
+    with launch('faults', db='mysql', conductor_hosts=[A, B],
+                auth_strategy='http_basic',
+                extra_conf={'DEFAULT': {'enabled_boot_interfaces':
+                                        'ipxe,broken-ipxe'},
+                            'boot_config': {'rpc_timeout':
+                                            str(RPC_TIMEOUT)}}) as c:
         yield c
-    finally:
-        c.db_proxy.stop()
-        c.stop()
+
+
+@pytest.fixture(scope='module')
+def nodes(cluster):
+    api = cluster.client
+    nodes = {A: api.create_node_on(A), B: api.create_node_on(B),
+             'broken': api.create_node(boot_interface='broken-ipxe')}
+    api.to_clean_wait(nodes.values())
+    return nodes
+
+
+@pytest.fixture(scope='module')
+def db_relay():
+    """The database, through a relay that the test can cut."""
+    db = relay.TcpRelay('127.0.0.1', 3306)
+    yield db
+    db.stop()
+
+
+@pytest.fixture(scope='module')
+def relayed_api(cluster, db_relay):
+    """Another API whose database connections go through ``db_relay``:
+    ``(url, Process)``."""
+    relayed = cluster.db.url.replace('127.0.0.1/', '127.0.0.1:%d/'
+                                     % db_relay.port)
+    return cluster.start_extra_api('api-relayed-db',
+                                   {'database': {'connection': relayed}})
 
 
 def timed(call):
@@ -84,81 +87,84 @@ def assert_generic_404(resp):
     assert resp.content == b'# Not Found\n'
 
 
-def test_database_unreachable(cluster):
-    uuid, m = cluster.nodes[A]
-    base = cluster.proxied_url
-    assert cluster.boot(m, base=base).status_code == 200
-    cluster.db_proxy.stop()
+def boot(base, mac):
+    return requests.get('%s/v1/boot/%s/boot.ipxe' % (base, mac), timeout=30)
+
+
+def test_database_unreachable(cluster, nodes, db_relay, relayed_api):
+    base, api = relayed_api
+    mac = nodes[A].mac
+    assert boot(base, mac).status_code == 200
+    db_relay.stop()
     try:
-        resp, took = timed(lambda: cluster.boot(m, base=base))
+        resp, took = timed(lambda: boot(base, mac))
         assert_generic_404(resp)
         assert took < RPC_TIMEOUT + 1, took
         # What needs no database keeps answering.
         assert requests.get(base + '/v1', timeout=10).status_code == 200
-        log = cluster.proxied_api.log()
-        failures = [line for line in log.splitlines()
+        failures = [line for line in api.log().splitlines()
                     if 'ironic_boot_config_mw.api.middleware' in line
                     and ': 404, ' in line and 'WARNING' in line]
         assert len(failures) == 1, failures
         assert 'DBConnectionError' in failures[0] \
             or 'OperationalError' in failures[0], failures[0]
     finally:
-        cluster.db_proxy.start()
+        db_relay.start()
     deadline = time.monotonic() + 30
-    while cluster.boot(m, base=base).status_code != 200:
+    while boot(base, mac).status_code != 200:
         assert time.monotonic() < deadline, 'no recovery'
         time.sleep(0.5)
 
 
-def test_provider_that_raises(cluster):
-    _uuid, m = cluster.nodes['broken']
-    resp, took = timed(lambda: cluster.boot(m))
+def test_provider_that_raises(cluster, nodes):
+    mac = nodes['broken'].mac
+    resp, took = timed(lambda: cluster.client.boot(mac))
     assert_generic_404(resp)
     assert took < RPC_TIMEOUT + 1
-    api_lines = [line for line in cluster.api.log().splitlines()
-                 if '/v1/boot/%s/' % m in line]
+    api_lines = [line for line in cluster.api_process.log().splitlines()
+                 if '/v1/boot/%s/' % mac in line]
     assert len(api_lines) == 1 and 'WARNING' in api_lines[0]
-    owner = cluster.owner(cluster.nodes['broken'][0])
-    shim_log = cluster.conductors[owner]['shim'].log()
+    owner = cluster.owner(nodes['broken'].uuid)
+    shim_log = cluster.conductors[owner].shim.log()
     assert shim_log.count('KeyError') >= 1
     assert shim_log.count('Unexpected RPC exception') == 1
 
 
-def test_script_removed(cluster):
-    uuid, m = cluster.nodes[B]
-    path = cluster.config_path(B, uuid)
-    script = cluster.written_config(uuid, B)
-    assert cluster.boot(m).content == script
+def test_script_removed(cluster, nodes):
+    node = nodes[B]
+    path = cluster.conductors[B].config_path(node.uuid)
+    script = cluster.written_config(node.uuid, B)
+    assert cluster.client.boot(node.mac).content == script
     os.rename(path, path + '.gone')
     try:
-        resp, took = timed(lambda: cluster.boot(m))
+        resp, took = timed(lambda: cluster.client.boot(node.mac))
         assert_generic_404(resp)
         assert took < RPC_TIMEOUT + 1
-        assert 'does not exist' in cluster.conductors[B]['shim'].log()
+        assert 'does not exist' in cluster.conductors[B].shim.log()
     finally:
         os.rename(path + '.gone', path)
-    assert cluster.boot(m).content == script
+    assert cluster.client.boot(node.mac).content == script
 
 
-def test_hung_shim_cannot_take_the_api(cluster):
+def test_hung_shim_cannot_take_the_api(cluster, nodes):
     """12 requests for a node whose shim hangs: the cap (2 by default)
     answers 10 at once, the 2 others after rpc_timeout; authenticated
     requests go on."""
-    uuid, m = cluster.nodes[B]
-    shim = cluster.conductors[B]['shim']
+    mac = nodes[B].mac
+    shim = cluster.conductors[B].shim
     shim.signal_group(signal.SIGSTOP)
     results = []
     try:
-        def boot():
-            results.append(timed(lambda: cluster.boot(m)))
-        threads = [threading.Thread(target=boot) for _ in range(12)]
+        def boot_():
+            results.append(timed(lambda: cluster.client.boot(mac)))
+        threads = [threading.Thread(target=boot_) for _ in range(12)]
         for t in threads:
             t.start()
         time.sleep(0.5)
         authenticated = []
         for _ in range(5):
-            resp, took = timed(lambda: cluster.session.get(
-                cluster.api_url + '/v1/nodes', timeout=10))
+            resp, took = timed(lambda: cluster.client.get('/v1/nodes',
+                                                          timeout=10))
             authenticated.append((resp.status_code, took))
         for t in threads:
             t.join(RPC_TIMEOUT + 5)
@@ -171,4 +177,4 @@ def test_hung_shim_cannot_take_the_api(cluster):
         assert took < RPC_TIMEOUT + 1
     fast = [took for _resp, took in results if took < 1]
     assert len(fast) == 10, sorted(took for _r, took in results)
-    assert 'max_concurrent_requests reached' in cluster.api.log()
+    assert 'max_concurrent_requests reached' in cluster.api_process.log()

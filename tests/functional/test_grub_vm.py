@@ -14,14 +14,13 @@ import time
 
 import pytest
 
-from tests import services
-from tests.functional import cluster as cluster_mod
-from tests.functional import vm
+from tests.harness import net
+from tests.harness import vm
 
 pytestmark = pytest.mark.slow
 
 A, B = '127.0.0.2', '127.0.0.3'
-UNKNOWN_MAC = '52:54:00:99:88:77'
+UNKNOWN_MAC = '52:54:00:ff:88:77'
 MASTER = """echo Asking the boot configuration API for $net_default_mac
 configfile (http,%(api)s)/v1/boot/${net_default_mac}/grub.cfg
 echo No boot configuration from the API
@@ -29,71 +28,66 @@ source {{ tftp_root }}/$net_default_mac.conf
 """
 
 
-def mac(n):
-    return '52:54:00:60:00:%02x' % n
+@pytest.fixture(scope='module')
+def cluster(launch, tmp_path_factory):
+    vm.require_grub()
+    # The template names the API's port: chosen before the cluster starts.
+    api_port = net.free_port()
+    template = tmp_path_factory.mktemp('grub') / 'master-grub.cfg.template'
+    template.write_text(MASTER % {'api': '%s:%d' % (vm.GUEST_HOST,
+                                                    api_port)})
+    with launch('grub-vm', db='mysql', conductor_hosts=[A, B],
+                http_host=vm.GUEST_HOST, api_port=api_port,
+                extra_conf={'DEFAULT': {'enabled_boot_interfaces':
+                                        'ipxe,http'},
+                            'pxe': {'initial_grub_template':
+                                    str(template)}}) as c:
+        c.serve_http()
+        vm.build_grub(os.path.join(c.conductors[A].tftp_root,
+                                   'grubx64.efi'))
+        yield c
 
 
 @pytest.fixture(scope='module')
-def cluster(tmp_path_factory):
-    services.require('mariadb')
-    vm.require_grub()
-    workdir = str(tmp_path_factory.mktemp('grub-vm'))
-    template = os.path.join(workdir, 'master-grub.cfg.template')
-    c = cluster_mod.IronicCluster(
-        workdir, db='mysql', conductor_hosts=[A, B],
-        http_host=vm.GUEST_HOST,
-        extra_conf={'DEFAULT': {'enabled_boot_interfaces': 'ipxe,http'},
-                    'pxe': {'initial_grub_template': template}})
-    with open(template, 'w') as f:
-        f.write(MASTER % {'api': '%s:%d' % (vm.GUEST_HOST, c.api_port)})
-    try:
-        c.start()
-        c.serve_http()
-        vm.build_grub(os.path.join(c.conductors[A]['tftp_root'],
-                                   'grubx64.efi'))
-        c.node_of_b = c.create_node_on(B, map(mac, range(20)),
-                                       boot_interface='http')
-        c.to_clean_wait([c.node_of_b[0]])
-        yield c
-    finally:
-        c.stop()
+def node_of_b(cluster):
+    """An ``http`` (GRUB) node in ``clean wait`` that conductor B owns."""
+    node = cluster.client.create_node_on(B, boot_interface='http')
+    cluster.client.to_clean_wait([node])
+    return node
 
 
-def api_requests(c, since, mac_):
-    return [(when, status) for when, _m, path, status in c.boot_requests()
-            if when >= since - 0.001
-            and path == '/v1/boot/%s/grub.cfg' % mac_]
+def api_requests(c, since, mac):
+    return [r for r in c.boot_requests(since=since)
+            if r.for_mac(mac, 'grub.cfg')]
 
 
 def test_master_config_is_ironics_render(cluster):
-    path = os.path.join(cluster.conductors[A]['tftp_root'], 'grub', 'grub.cfg')
-    with open(path) as f:
+    tftp_root = cluster.conductors[A].tftp_root
+    with open(os.path.join(tftp_root, 'grub', 'grub.cfg')) as f:
         master = f.read()
     assert 'configfile (http,%s:%d)/v1/boot/${net_default_mac}/grub.cfg' % (
         vm.GUEST_HOST, cluster.api_port) in master
-    assert 'source %s/$net_default_mac.conf' % \
-        cluster.conductors[A]['tftp_root'] in master
+    assert 'source %s/$net_default_mac.conf' % tftp_root in master
 
 
-def test_grub_gets_its_config_and_the_owning_conductors_kernel(cluster,
-                                                               tmp_path):
-    uuid, m = cluster.node_of_b
+def test_grub_gets_its_config_and_the_owning_conductors_kernel(
+        cluster, node_of_b, tmp_path):
     b = cluster.http_servers[B]
-    kernel = '/%s/deploy_kernel' % uuid
+    kernel = '/%s/deploy_kernel' % node_of_b.uuid
     since = time.time()
-    serial = str(tmp_path / 'serial.log')
-    took = vm.boot_grub([m], cluster.conductors[A]['tftp_root'],
-                        until=lambda: b.first(kernel, since), log_path=serial)
-    api = api_requests(cluster, since, m)
+    took = vm.boot_grub([node_of_b.mac], cluster.conductors[A].tftp_root,
+                        until=lambda: b.first(kernel, since),
+                        log_path=str(tmp_path / 'serial.log'))
+    api = api_requests(cluster, since, node_of_b.mac)
     fetched = b.first(kernel, since)
     print('\nGRUB VM %s, node %s (http) owned by conductor B, in %.1f s:'
-          % (m, uuid, took))
+          % (node_of_b.mac, node_of_b.uuid, took))
     print('  +%6.3fs API   GET /v1/boot/%s/grub.cfg -> %d'
-          % (api[0][0] - since, m, api[0][1]))
-    print('  +%6.3fs B     GET %s -> %d' % (fetched[0] - since, kernel,
-                                            fetched[1]))
-    assert api and api[0][1] == 200
-    assert fetched[1] == 200 and api[0][0] <= fetched[0] + 0.01
+          % (api[0].when - since, node_of_b.mac, api[0].status))
+    print('  +%6.3fs B     GET %s -> %d' % (fetched.when - since, kernel,
+                                            fetched.status))
+    assert api and api[0].status == 200
+    assert fetched.status == 200 and api[0].when <= fetched.when + 0.01
     assert not cluster.http_servers[A].first(kernel)
 
 
@@ -105,9 +99,10 @@ def test_the_generic_404_body_is_harmless_to_grub(cluster, tmp_path):
         return serial.exists() and \
             b'No boot configuration from the API' in serial.read_bytes()
 
-    vm.boot_grub([UNKNOWN_MAC], cluster.conductors[A]['tftp_root'],
+    vm.boot_grub([UNKNOWN_MAC], cluster.conductors[A].tftp_root,
                  until=fell_through, log_path=str(serial))
-    assert [s for _w, s in api_requests(cluster, since, UNKNOWN_MAC)] == [404]
+    assert [r.status for r in api_requests(cluster, since, UNKNOWN_MAC)] \
+        == [404]
     text = re.sub(rb'\x1b\[[0-9;?]*[A-Za-z]', b'', serial.read_bytes())
     after = text.split(b'Asking the boot configuration API', 1)[1]
     after = after.split(b'No boot configuration from the API', 1)[0]

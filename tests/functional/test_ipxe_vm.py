@@ -9,76 +9,67 @@ logs: the HTTP servers' and the filter's log line per request.
 """
 
 import os
+import time
 
 import pytest
 
-from tests import services
-from tests.functional import cluster as cluster_mod
-from tests.functional import vm
+from tests.harness import vm
 
 pytestmark = pytest.mark.slow
 
 A, B = '127.0.0.2', '127.0.0.3'
-UNKNOWN_MAC = '52:54:00:99:99:99'
-
-
-def mac(n):
-    return '52:54:00:30:00:%02x' % n
+UNKNOWN_MAC = '52:54:00:ff:99:99'
 
 
 @pytest.fixture(scope='module')
-def cluster(tmp_path_factory):
-    services.require('mariadb')
+def cluster(launch):
     vm.require_qemu()
-    workdir = str(tmp_path_factory.mktemp('ipxe-vm'))
-    c = cluster_mod.IronicCluster(
-        workdir, db='mysql', conductor_hosts=[A, B],
-        http_host=vm.GUEST_HOST, boot_config_api=True,
-        # A real bzImage, so iPXE's "kernel" succeeds and it fetches the
-        # ramdisk next, as with a real deploy kernel.
-        deploy_kernel=vm.IPXE_KERNEL,
-        extra_conf={'pxe': {'ipxe_fallback_script': 'fallback.ipxe'}})
-    try:
-        c.start()
+    with launch('ipxe-vm', db='mysql', conductor_hosts=[A, B],
+                http_host=vm.GUEST_HOST, boot_config_api=True,
+                # A real bzImage, so iPXE's "kernel" succeeds and it fetches
+                # the ramdisk next, as with a real deploy kernel.
+                deploy_kernel=vm.IPXE_KERNEL,
+                extra_conf={'pxe': {'ipxe_fallback_script':
+                                    'fallback.ipxe'}}) as c:
         c.serve_http()
-        with open(os.path.join(c.conductors[A]['http_root'],
+        with open(os.path.join(c.conductors[A].http_root,
                                'fallback.ipxe'), 'w') as f:
             f.write('#!ipxe\necho Ironic fallback script reached\nreboot\n')
-        # Nodes until conductor B owns one (the ring decides, bounded).
-        c.node_of_b = c.create_node_on(B, map(mac, range(20)))
-        c.to_clean_wait([c.node_of_b[0]])
-        # An active node (fake deploy): restrict_boot_config refuses it.
-        active = c.create_node([mac(50)], deploy_interface='fake')
-        c.set_provision_state(active, 'manage')
-        c.wait_provision_state([active], 'manageable')
-        c.set_provision_state(active, 'provide')
-        c.wait_provision_state([active], 'available')
-        c.set_provision_state(active, 'active')
-        c.wait_provision_state([active], 'active')
-        c.active_mac = mac(50)
         yield c
-    finally:
-        c.stop()
+
+
+@pytest.fixture(scope='module')
+def node_of_b(cluster):
+    """A node in ``clean wait`` that conductor B owns."""
+    node = cluster.client.create_node_on(B)
+    cluster.client.to_clean_wait([node])
+    return node
+
+
+@pytest.fixture(scope='module')
+def active_node(cluster):
+    """An active node (fake deploy): restrict_boot_config refuses it."""
+    node = cluster.client.create_node(deploy_interface='fake')
+    cluster.client.move([node], ('manage', 'manageable'),
+                        ('provide', 'available'), ('active', 'active'))
+    return node
 
 
 def root_url(c):
-    return '%s/boot.ipxe' % c.conductors[A]['http_url']
+    return '%s/boot.ipxe' % c.conductors[A].http_url
 
 
-def api_request(c, mac_, status, since):
-    for when, _method, path, got in c.boot_requests():
-        # (log times are truncated to the millisecond)
-        if (when >= since - 0.001 and got == status
-                and path.replace('%3A', ':').lower()
-                == '/v1/boot/%s/boot.ipxe' % mac_):
-            return when
+def api_request(c, mac, status, since):
+    """When the API logged ``mac``'s request with ``status``, or None."""
+    for request in c.boot_requests(since=since):
+        if request.status == status and request.for_mac(mac):
+            return request.when
     return None
 
 
 def test_root_script_is_ironics_render_of_the_template(cluster):
-    for host in (A, B):
-        c = cluster.conductors[host]
-        with open(os.path.join(c['http_root'], 'boot.ipxe')) as f:
+    for c in cluster.conductors.values():
+        with open(os.path.join(c.http_root, 'boot.ipxe')) as f:
             script = f.read()
         assert 'chain http://%s:%d/v1/boot/${net${boot_config_netid}/mac}' \
                '/boot.ipxe' % (vm.GUEST_HOST, cluster.api_port) in script
@@ -90,79 +81,72 @@ def test_root_script_is_ironics_render_of_the_template(cluster):
 
 def timeline(cluster, since, title):
     """The requests since ``since``, from each server's own log, in order."""
-    events = [(when, 'API  ', '%s %s -> %d' % (method, path, status))
-              for when, method, path, status in cluster.boot_requests()
-              if when >= since - 0.001]
+    events = [(r.when, 'API  ', '%s %s -> %d' % (r.method, r.path, r.status))
+              for r in cluster.boot_requests(since=since)]
     for host, name in ((A, 'A    '), (B, 'B    ')):
-        events += [(when, name, '%s %s -> %d' % (method, path, status))
-                   for when, method, path, status
-                   in cluster.http_servers[host].requests if when >= since]
+        events += [
+            (r.when, name, '%s %s -> %d' % (r.method, r.path, r.status))
+            for r in cluster.http_servers[host].requests if r.when >= since]
     print('\n%s' % title)
     for when, who, what in sorted(events)[:12]:
         print('  +%6.3fs %s %s' % (when - since, who, what))
 
 
-def boots_from_b(cluster, macs, since):
+def boots_from_b(cluster, node, macs, since):
     """Root script from A, then the API, then B's kernel and ramdisk."""
-    uuid, b_mac = cluster.node_of_b
     a, b = cluster.http_servers[A], cluster.http_servers[B]
-    kernel, ramdisk = '/%s/deploy_kernel' % uuid, '/%s/deploy_ramdisk' % uuid
-
-    def done():
-        return b.first(ramdisk, since)
-
-    elapsed = vm.boot(macs, root_url(cluster), until=done)
+    kernel = '/%s/deploy_kernel' % node.uuid
+    ramdisk = '/%s/deploy_ramdisk' % node.uuid
+    elapsed = vm.boot(macs, root_url(cluster),
+                      until=lambda: b.first(ramdisk, since))
     timeline(cluster, since, 'VM %s, node %s owned by conductor B, booted in '
-             '%.1f s:' % (', '.join(macs), uuid, elapsed))
+             '%.1f s:' % (', '.join(macs), node.uuid, elapsed))
     root = a.first('/boot.ipxe', since)
-    api = api_request(cluster, b_mac, 200, since)
+    api = api_request(cluster, node.mac, 200, since)
     got_kernel, got_ramdisk = b.first(kernel, since), b.first(ramdisk, since)
-    assert root and root[1] == 200
+    assert root and root.status == 200
     assert api is not None
-    assert got_kernel[1] == 200 and got_ramdisk[1] == 200
-    assert root[0] <= api + 0.01 <= got_kernel[0] + 0.02 <= got_ramdisk[0] + 1
+    assert got_kernel.status == 200 and got_ramdisk.status == 200
+    assert root.when <= api + 0.01 <= got_kernel.when + 0.02 \
+        <= got_ramdisk.when + 1
     # Nothing of this node was fetched from conductor A.
     assert not a.first(kernel) and not a.first(ramdisk)
     return elapsed
 
 
-def test_vm_boots_from_its_owning_conductor(cluster):
-    import time
-    since = time.time()
-    boots_from_b(cluster, [cluster.node_of_b[1]], since)
+def test_vm_boots_from_its_owning_conductor(cluster, node_of_b):
+    boots_from_b(cluster, node_of_b, [node_of_b.mac], time.time())
 
 
-def test_second_nic_boots_when_first_is_unknown(cluster):
-    import time
+def test_second_nic_boots_when_first_is_unknown(cluster, node_of_b):
     since = time.time()
-    boots_from_b(cluster, [UNKNOWN_MAC, cluster.node_of_b[1]], since)
+    boots_from_b(cluster, node_of_b, [UNKNOWN_MAC, node_of_b.mac], since)
     # The first NIC asked first and got the generic 404.
-    assert api_request(cluster, UNKNOWN_MAC, 404, since) is not None
-    assert api_request(cluster, UNKNOWN_MAC, 404, since) <= \
-        api_request(cluster, cluster.node_of_b[1], 200, since)
+    refused = api_request(cluster, UNKNOWN_MAC, 404, since)
+    assert refused is not None
+    assert refused <= api_request(cluster, node_of_b.mac, 200, since)
 
 
-def test_active_node_falls_through_to_ironics_fallback(cluster):
-    import time
+def test_active_node_falls_through_to_ironics_fallback(cluster, active_node):
     since = time.time()
     a = cluster.http_servers[A]
-    hyphens = cluster.active_mac.replace(':', '-')
-    elapsed = vm.boot([cluster.active_mac], root_url(cluster),
+    mac = active_node.mac
+    elapsed = vm.boot([mac], root_url(cluster),
                       until=lambda: a.first('/fallback.ipxe', since))
     timeline(cluster, since, 'VM %s, node active (restricted), fallback in '
-             '%.1f s:' % (cluster.active_mac, elapsed))
-    refused = api_request(cluster, cluster.active_mac, 404, since)
-    per_mac = a.first('/pxelinux.cfg/%s' % hyphens, since)
+             '%.1f s:' % (mac, elapsed))
+    refused = api_request(cluster, mac, 404, since)
+    per_mac = a.first('/pxelinux.cfg/%s' % mac.replace(':', '-'), since)
     fallback = a.first('/fallback.ipxe', since)
     assert refused is not None
-    assert per_mac and per_mac[1] == 404
-    assert fallback[1] == 200
-    assert refused <= per_mac[0] + 0.02 <= fallback[0] + 0.02
+    assert per_mac and per_mac.status == 404
+    assert fallback.status == 200
+    assert refused <= per_mac.when + 0.02 <= fallback.when + 0.02
 
 
-def test_root_script_survives_conductor_restart_and_prepare(cluster):
-    import time
-    path = os.path.join(cluster.conductors[A]['http_root'], 'boot.ipxe')
+def test_root_script_survives_conductor_restart_and_prepare(
+        cluster, node_of_b):
+    path = os.path.join(cluster.conductors[A].http_root, 'boot.ipxe')
     os.unlink(path)
     cluster.restart_conductor(A)
     # Ironic re-rendered it at start (iPXE interface loaded): the template
@@ -171,10 +155,9 @@ def test_root_script_survives_conductor_restart_and_prepare(cluster):
         assert '/v1/boot/${net${boot_config_netid}/mac}/boot.ipxe' in f.read()
     # ... and again at a prepare_ramdisk (cleaning a new node on A).
     os.unlink(path)
-    uuid, _mac = cluster.create_node_on(A, map(mac, range(60, 80)))
-    cluster.to_clean_wait([uuid])
+    node = cluster.client.create_node_on(A)
+    cluster.client.to_clean_wait([node])
     with open(path) as f:
         assert '/v1/boot/${net${boot_config_netid}/mac}/boot.ipxe' in f.read()
     # A machine still boots through it.
-    since = time.time()
-    boots_from_b(cluster, [cluster.node_of_b[1]], since)
+    boots_from_b(cluster, node_of_b, [node_of_b.mac], time.time())

@@ -9,12 +9,14 @@ X-Forwarded-Prefix (Ironic sets SCRIPT_NAME from it).
 """
 
 import os
+import re
 
 import pytest
 import requests
 
-from tests import services
-from tests.functional import cluster as cluster_mod
+from tests.harness import client
+from tests.harness import nginx
+from tests.harness import services
 
 pytestmark = pytest.mark.slow
 
@@ -22,79 +24,76 @@ REPLICAS = ['127.0.0.2', '127.0.0.3', '127.0.0.4']
 
 
 @pytest.fixture(scope='module')
-def cluster(tmp_path_factory):
-    services.require('mariadb')
-    workdir = str(tmp_path_factory.mktemp('metal3'))
-    c = cluster_mod.IronicCluster(
-        workdir, db='mysql', conductor_hosts=REPLICAS, all_in_one=True,
-        api_per_host=True, extra_conf={
-            'oslo_middleware': {'enable_proxy_headers_parsing': 'true'}})
-    try:
-        c.start()
-        c.nodes = {host: c.create_node_on(
-            host, ['52:54:00:a0:%02x:%02x' % (index, n) for n in range(30)])
-            for index, host in enumerate(REPLICAS)}
-        c.to_clean_wait([u for u, _m in c.nodes.values()])
-        c.proxy_url = start_nginx(c, workdir)
+def cluster(launch):
+    with launch('metal3', db='mysql', conductor_hosts=REPLICAS,
+                all_in_one=True, api_per_host=True, extra_conf={
+                    'oslo_middleware': {'enable_proxy_headers_parsing':
+                                        'true'}}) as c:
         yield c
-    finally:
-        c.stop()
 
 
-def start_nginx(c, workdir):
+@pytest.fixture(scope='module')
+def nodes(cluster):
+    """A node in ``clean wait`` on each replica: ``{replica: node}``."""
+    nodes = {host: cluster.client.create_node_on(host) for host in REPLICAS}
+    cluster.client.to_clean_wait(nodes.values())
+    return nodes
+
+
+@pytest.fixture(scope='module')
+def proxy_url(cluster):
+    """nginx mounting each replica under ``/instance-N/``."""
     services.require_program('nginx')
-    proc, url = cluster_mod.start_nginx(workdir, ''.join(
+    proc, url = nginx.start(cluster.workdir, ''.join(
         '  location /instance-%d/ {\n'
         '    proxy_pass http://%s:%d/;\n'
         '    proxy_set_header X-Forwarded-Prefix /instance-%d;\n'
         '    proxy_set_header X-Forwarded-Host $host:$server_port;\n'
-        '  }\n' % (n + 1, host, c.api_port, n + 1)
+        '  }\n' % (n + 1, host, cluster.api_port, n + 1)
         for n, host in enumerate(REPLICAS)))
-    c.processes.append(proc)
-    return url
+    yield url
+    proc.stop()
 
 
-def test_every_replica_owns_a_node(cluster):
-    assert {cluster.owner(u) for u, _m in cluster.nodes.values()} \
-        == set(REPLICAS)
+def test_every_replica_owns_a_node(cluster, nodes):
+    assert {cluster.owner(n.uuid) for n in nodes.values()} == set(REPLICAS)
 
 
-def test_any_replica_answers_for_every_node(cluster):
-    for owner, (uuid, mac) in cluster.nodes.items():
-        expected = cluster.written_config(uuid, owner)
+def test_any_replica_answers_for_every_node(cluster, nodes):
+    for owner, node in nodes.items():
+        expected = cluster.written_config(node.uuid, owner)
         for api in REPLICAS:
-            resp = cluster.boot(mac, base=cluster.api_url_of(api))
+            resp = client.IronicClient(cluster.api_url_of(api)).boot(
+                node.mac)
             assert resp.status_code == 200, (api, owner, resp.text)
             assert resp.content == expected, (api, owner)
 
 
-def test_through_a_path_prefix(cluster):
-    for owner, (uuid, mac) in cluster.nodes.items():
-        expected = cluster.written_config(uuid, owner)
+def test_through_a_path_prefix(cluster, nodes, proxy_url):
+    for owner, node in nodes.items():
+        expected = cluster.written_config(node.uuid, owner)
         for n in range(len(REPLICAS)):
-            prefix = '%s/instance-%d' % (cluster.proxy_url, n + 1)
-            resp = requests.get('%s/v1/boot/%s/boot.ipxe' % (prefix, mac),
-                                timeout=30)
+            prefix = '%s/instance-%d' % (proxy_url, n + 1)
+            resp = requests.get('%s/v1/boot/%s/boot.ipxe'
+                                % (prefix, node.mac), timeout=30)
             assert resp.status_code == 200 and resp.content == expected
-        assert requests.get('%s/instance-1/v1/boot/52:54:00:a0:ff:ff/'
-                            'boot.ipxe' % cluster.proxy_url,
-                            timeout=30).status_code == 404
+    assert requests.get('%s/instance-1/v1/boot/52:54:00:ff:ff:ff/boot.ipxe'
+                        % proxy_url, timeout=30).status_code == 404
     # Ironic itself saw the prefix: its links carry it (SCRIPT_NAME).
-    root = requests.get(cluster.proxy_url + '/instance-2/', timeout=30)
+    root = requests.get(proxy_url + '/instance-2/', timeout=30)
     assert '/instance-2/v1' in root.text
-    access = open(os.path.join(cluster.workdir, 'nginx-access.log')).read()
-    assert 'GET /instance-3/v1/boot/' in access
+    with open(os.path.join(cluster.workdir, 'nginx-access.log')) as f:
+        assert 'GET /instance-3/v1/boot/' in f.read()
 
 
-def test_every_answer_came_from_the_owner(cluster):
+def test_every_answer_came_from_the_owner(cluster, nodes):
     """Each replica's API log names the host that answered each request."""
-    import re
-    owner_of = {uuid: owner for owner, (uuid, _m) in cluster.nodes.items()}
+    owner_of = {node.uuid: owner for owner, node in nodes.items()}
     seen = 0
-    for host in REPLICAS:
-        log = cluster.conductors[host]['process'].log()
+    for c in cluster.conductors.values():
         for node, answered in re.findall(
-                r': 200, node (\S+), \d+ bytes from (\S+) in', log):
-            assert answered.split(':')[0] == owner_of[node], (host, node)
+                r': 200, node (\S+), \d+ bytes from (\S+) in',
+                c.process.log()):
+            assert answered.split(':')[0] == owner_of[node], (c.host, node)
             seen += 1
     assert seen >= len(REPLICAS) ** 2 * 2  # the tests above, all replicas

@@ -13,63 +13,49 @@ import signal
 import time
 
 import pytest
-
-from tests import services
-from tests.functional import cluster as cluster_mod
+import requests
 
 pytestmark = pytest.mark.slow
 
 IPXE_NODES = 8
 
 
-def mac(n, nic=0):
-    return '52:54:00:%02x:%02x:%02x' % (0x10 + nic, n >> 8, n & 0xff)
-
-
-def forms(m):
-    """Every spelling of one MAC that the API accepts."""
-    return [m, m.upper(), m.replace(':', '-'), m.upper().replace(':', '-')]
+@pytest.fixture(scope='module')
+def cluster(launch):
+    with launch(db='mysql', auth_strategy='http_basic') as c:
+        yield c
 
 
 @pytest.fixture(scope='module')
-def cluster(tmp_path_factory):
-    services.require('mariadb')
-    workdir = str(tmp_path_factory.mktemp('cluster'))
-    c = cluster_mod.IronicCluster(workdir, db='mysql',
-                                  auth_strategy='http_basic')
-    try:
-        c.start()
-        c.nodes = {}
-        for n in range(IPXE_NODES):
-            c.nodes['ipxe-%d' % n] = (c.create_node([mac(n), mac(n, 1)]),
-                                      [mac(n), mac(n, 1)])
-        c.nodes['http-ipxe'] = (c.create_node([mac(100)],
-                                              boot_interface='http-ipxe'),
-                                [mac(100)])
-        c.nodes['fake-boot'] = (c.create_node([mac(101)],
-                                              boot_interface='fake'),
-                                [mac(101)])
-        c.nodes['no-pxe'] = (c.create_node([mac(102)], pxe_enabled=False),
-                             [mac(102)])
-        c.to_clean_wait([uuid for uuid, _ in c.nodes.values()])
-        c.nodes['enroll'] = (c.create_node([mac(103)]), [mac(103)])
-        c.nodes['manageable'] = (c.create_node([mac(104)]), [mac(104)])
-        uuid = c.nodes['manageable'][0]
-        c.set_provision_state(uuid, 'manage')
-        c.wait_provision_state([uuid], 'manageable')
-        yield c
-    finally:
-        c.stop()
+def nodes(cluster):
+    """The nodes of this module by role: EnrolledNodes."""
+    api = cluster.client
+    nodes = {'ipxe-%d' % n: api.create_node(nics=2)
+             for n in range(IPXE_NODES)}
+    nodes['http-ipxe'] = api.create_node(boot_interface='http-ipxe')
+    nodes['fake-boot'] = api.create_node(boot_interface='fake')
+    nodes['no-pxe'] = api.create_node(pxe_enabled=False)
+    api.to_clean_wait(nodes.values())
+    nodes['enroll'] = api.create_node()
+    nodes['manageable'] = api.create_node()
+    api.move([nodes['manageable']], ('manage', 'manageable'))
+    return nodes
 
 
 def script_of(c, uuid):
     """The script the owning conductor wrote, read from ITS http_root."""
     owner = c.owner(uuid)
-    paths = {host: c.config_path(host, uuid) for host in c.conductors}
+    paths = {host: cond.config_path(uuid)
+             for host, cond in c.conductors.items()}
     assert os.path.exists(paths[owner])
     assert not any(os.path.exists(p) for h, p in paths.items() if h != owner)
     with open(paths[owner], 'rb') as f:
         return owner, f.read()
+
+
+def forms(m):
+    """Every spelling of one MAC that the API accepts."""
+    return [m, m.upper(), m.replace(':', '-'), m.upper().replace(':', '-')]
 
 
 def headers_of(resp):
@@ -78,30 +64,32 @@ def headers_of(resp):
 
 # -- serving -----------------------------------------------------------------
 
-def test_both_conductors_own_nodes(cluster):
-    owners = {cluster.owner(uuid) for name, (uuid, _) in cluster.nodes.items()
+def test_both_conductors_own_nodes(cluster, nodes):
+    owners = {cluster.owner(node.uuid) for name, node in nodes.items()
               if name.startswith('ipxe-')}
     assert owners == set(cluster.conductor_hosts)
 
 
 @pytest.mark.parametrize('name', ['ipxe-%d' % n for n in range(IPXE_NODES)]
                          + ['http-ipxe'])
-def test_every_mac_form_gets_the_owning_conductors_script(cluster, name):
-    uuid, macs = cluster.nodes[name]
-    owner, expected = script_of(cluster, uuid)
-    own_url = cluster.conductors[owner]['http_url']
-    other_urls = [c['http_url'] for h, c in cluster.conductors.items()
+def test_every_mac_form_gets_the_owning_conductors_script(cluster, nodes,
+                                                          name):
+    node = nodes[name]
+    owner, expected = script_of(cluster, node.uuid)
+    own_url = cluster.conductors[owner].http_url
+    other_urls = [c.http_url for h, c in cluster.conductors.items()
                   if h != owner]
-    for m in macs:
+    for m in node.macs:
         for form in forms(m):
-            resp = cluster.boot(form)
+            resp = cluster.client.boot(form)
             assert resp.status_code == 200, (form, resp.text)
             assert resp.content == expected
             assert resp.headers['Content-Type'] == 'text/plain'
             assert resp.headers['Cache-Control'] == 'no-store'
     kernel = [line for line in expected.decode().splitlines()
               if line.startswith('kernel ')]
-    assert kernel and kernel[0].startswith('kernel %s/%s/' % (own_url, uuid))
+    assert kernel and kernel[0].startswith('kernel %s/%s/'
+                                           % (own_url, node.uuid))
     assert not any(url in expected.decode() for url in other_urls)
 
 
@@ -117,99 +105,103 @@ def raw_get(c, path, method='GET'):
         conn.close()
 
 
-def test_ipxe_percent_encoded_request_line(cluster):
-    uuid, macs = cluster.nodes['ipxe-0']
-    _owner, expected = script_of(cluster, uuid)
-    path = '/v1/boot/%s/boot.ipxe' % macs[0].replace(':', '%3A')
+def test_ipxe_percent_encoded_request_line(cluster, nodes):
+    node = nodes['ipxe-0']
+    _owner, expected = script_of(cluster, node.uuid)
+    path = '/v1/boot/%s/boot.ipxe' % node.mac.replace(':', '%3A')
     status, _headers, body = raw_get(cluster, path)
     assert (status, body) == (200, expected)
 
 
-def test_head(cluster):
-    uuid, macs = cluster.nodes['ipxe-1']
-    get = cluster.boot(macs[0])
-    head = cluster.boot(macs[0], method='HEAD')
+def test_head(cluster, nodes):
+    mac = nodes['ipxe-1'].mac
+    get = cluster.client.boot(mac)
+    head = cluster.client.boot(mac, method='HEAD')
     assert head.status_code == 200 and head.content == b''
     assert headers_of(head) == headers_of(get)
 
 
 # -- refusing ----------------------------------------------------------------
 
+UNKNOWN_MAC = '52:54:00:ff:ff:ff'
 REFUSALS = {
-    'unknown-mac': lambda c: c.boot('52:54:00:ff:ff:ff'),
-    'malformed-mac': lambda c: c.boot('52:54:00:ff:ff'),
-    'double-slash': lambda c: c.boot(None, raw_path='/v1/boot//%s/boot.ipxe'
-                                     % c.nodes['ipxe-0'][1][0]),
-    'unknown-name': lambda c: c.boot(c.nodes['ipxe-0'][1][0], 'grub.cfg'),
-    'dot-dot-name': lambda c: c.boot(None, raw_path='/v1/boot/%s/..%%2F..'
-                                     % c.nodes['ipxe-0'][1][0]),
-    'no-provider': lambda c: c.boot(c.nodes['fake-boot'][1][0]),
-    'port-not-pxe': lambda c: c.boot(c.nodes['no-pxe'][1][0]),
-    'state-enroll': lambda c: c.boot(c.nodes['enroll'][1][0]),
-    'state-manageable': lambda c: c.boot(c.nodes['manageable'][1][0]),
+    'unknown-mac': lambda api, n: api.boot(UNKNOWN_MAC),
+    'malformed-mac': lambda api, n: api.boot('52:54:00:ff:ff'),
+    'double-slash': lambda api, n: api.boot(
+        None, raw_path='/v1/boot//%s/boot.ipxe' % n['ipxe-0'].mac),
+    'unknown-name': lambda api, n: api.boot(n['ipxe-0'].mac, 'grub.cfg'),
+    'dot-dot-name': lambda api, n: api.boot(
+        None, raw_path='/v1/boot/%s/..%%2F..' % n['ipxe-0'].mac),
+    'no-provider': lambda api, n: api.boot(n['fake-boot'].mac),
+    'port-not-pxe': lambda api, n: api.boot(n['no-pxe'].mac),
+    'state-enroll': lambda api, n: api.boot(n['enroll'].mac),
+    'state-manageable': lambda api, n: api.boot(n['manageable'].mac),
 }
 
 
-def test_every_refusal_is_the_same_404(cluster):
-    reference = REFUSALS['unknown-mac'](cluster)
+def reference_404(cluster):
+    return cluster.client.boot(UNKNOWN_MAC)
+
+
+def test_every_refusal_is_the_same_404(cluster, nodes):
+    reference = reference_404(cluster)
     assert reference.status_code == 404
     assert reference.content == b'# Not Found\n'
     for cause, request in REFUSALS.items():
-        resp = request(cluster)
+        resp = request(cluster.client, nodes)
         assert resp.status_code == 404, cause
         assert resp.content == reference.content, cause
         assert headers_of(resp) == headers_of(reference), cause
-    log = cluster.api.log()
+    log = cluster.api_process.log()
     for reason in ('is not PXE-enabled', 'provision state "enroll"',
                    'provision state "manageable"', 'not a MAC address',
                    'grub.cfg is not served for boot interface ipxe',
                    'boot interface fake has neither',
-                   'no port has MAC 52:54:00:ff:ff:ff'):
+                   'no port has MAC %s' % UNKNOWN_MAC):
         assert reason in log, reason
 
 
-def test_shim_down_is_the_same_404_then_recovers(cluster):
-    uuid, macs = cluster.nodes['ipxe-2']
-    owner, expected = script_of(cluster, uuid)
-    reference = REFUSALS['unknown-mac'](cluster)
-    shim = cluster.conductors[owner]['shim']
-    shim.stop()
+def test_shim_down_is_the_same_404_then_recovers(cluster, nodes):
+    node = nodes['ipxe-2']
+    owner, expected = script_of(cluster, node.uuid)
+    reference = reference_404(cluster)
+    cluster.conductors[owner].shim.stop()
     try:
         started = time.monotonic()
-        resp = cluster.boot(macs[0])
+        resp = cluster.client.boot(node.mac)
         assert time.monotonic() - started < 10
         assert resp.status_code == 404
         assert resp.content == reference.content
         assert headers_of(resp) == headers_of(reference)
         assert 'WARNING ironic_boot_config_mw.api.middleware' in \
-            cluster.api.log()
+            cluster.api_process.log()
     finally:
-        cluster.conductors[owner]['shim'] = cluster.start_shim(owner)
+        cluster.start_shim(owner)
         cluster.wait_ready()
-    assert cluster.boot(macs[0]).content == expected
+    assert cluster.client.boot(node.mac).content == expected
 
 
-def test_hung_shim_is_a_404_within_rpc_timeout(cluster):
+def test_hung_shim_is_a_404_within_rpc_timeout(cluster, nodes):
     """A shim stopped with SIGSTOP accepts TCP but never answers."""
-    uuid, macs = cluster.nodes['ipxe-3']
-    owner, expected = script_of(cluster, uuid)
-    shim = cluster.conductors[owner]['shim']
+    node = nodes['ipxe-3']
+    owner, expected = script_of(cluster, node.uuid)
+    shim = cluster.conductors[owner].shim
     shim.signal_group(signal.SIGSTOP)
     try:
         started = time.monotonic()
-        resp = cluster.boot(macs[0])
+        resp = cluster.client.boot(node.mac)
         elapsed = time.monotonic() - started
     finally:
         shim.signal_group(signal.SIGCONT)
     assert resp.status_code == 404
     # [boot_config]rpc_timeout defaults to 10 s
     assert 9 <= elapsed < 11, elapsed
-    assert cluster.boot(macs[0]).content == expected
+    assert cluster.client.boot(node.mac).content == expected
 
 
 @pytest.mark.parametrize('method', ['POST', 'PUT', 'DELETE', 'PATCH'])
-def test_other_methods(cluster, method):
-    resp = cluster.boot(cluster.nodes['ipxe-0'][1][0], method=method)
+def test_other_methods(cluster, nodes, method):
+    resp = cluster.client.boot(nodes['ipxe-0'].mac, method=method)
     assert resp.status_code == 405
     assert resp.headers['Allow'] == 'GET, HEAD'
 
@@ -217,88 +209,81 @@ def test_other_methods(cluster, method):
 # -- the rest of the API is untouched --------------------------------------
 
 def test_auth_still_holds_for_everything_else(cluster):
-    import requests
-    assert requests.get(cluster.api_url + '/v1/nodes',
-                        timeout=10).status_code == 401
-    assert requests.get(cluster.api_url + '/v1/ports',
-                        timeout=10).status_code == 401
-    assert cluster.session.get(cluster.api_url + '/v1/nodes',
-                               timeout=10).status_code == 200
+    for path in ('/v1/nodes', '/v1/ports'):
+        assert requests.get(cluster.api_url + path,
+                            timeout=10).status_code == 401
+    assert cluster.client.get('/v1/nodes').status_code == 200
     # Ironic's own public routes stay public.
     assert requests.get(cluster.api_url + '/v1', timeout=10).status_code \
         == 200
 
 
-def test_restrict_false_serves_any_state(cluster):
+def test_restrict_false_serves_any_state(cluster, nodes):
     """Fast-track operators turn the state gate off."""
-    uuid, macs = cluster.nodes['manageable']
-    path = cluster.config_path(cluster.owner(uuid), uuid)
+    node = nodes['manageable']
+    path = cluster.conductors[cluster.owner(node.uuid)].config_path(node.uuid)
     os.makedirs(os.path.dirname(path))
     with open(path, 'wb') as f:
         f.write(b'#!ipxe\n# left from a fast-track deploy\n')
     try:
-        url = cluster.start_extra_api(
+        url, _api = cluster.start_extra_api(
             'api-unrestricted', {'api': {'restrict_boot_config': 'false'}})
-        unrestricted = cluster.boot(macs[0], base=url)
+        unrestricted = requests.get('%s/v1/boot/%s/boot.ipxe'
+                                    % (url, node.mac), timeout=30)
         assert unrestricted.status_code == 200
         assert unrestricted.content == \
             b'#!ipxe\n# left from a fast-track deploy\n'
-        assert cluster.boot(macs[0]).status_code == 404
+        assert cluster.client.boot(node.mac).status_code == 404
     finally:
         os.unlink(path)
 
 
 # -- operators ask why -------------------------------------------------------
 
-def test_explain_needs_ironics_authentication(cluster):
-    import requests
-    m = cluster.nodes['manageable'][1]
+def test_explain_needs_ironics_authentication(cluster, nodes):
     resp = requests.get(cluster.api_url + '/v1/boot-explain/%s/boot.ipxe'
-                        % m, timeout=10)
+                        % nodes['manageable'].mac, timeout=10)
     assert resp.status_code == 401
     assert 'provision state' not in resp.text
 
 
-def test_explain_says_why(cluster):
+def test_explain_says_why(cluster, nodes):
     def explain(m, name='boot.ipxe'):
-        resp = cluster.session.get(
-            cluster.api_url + '/v1/boot-explain/%s/%s' % (m, name),
-            timeout=30)
+        resp = cluster.client.get('/v1/boot-explain/%s/%s' % (m, name))
         assert resp.status_code == 200
         return resp.json()
 
-    uuid, macs = cluster.nodes['ipxe-4']
-    served = explain(macs[0])
-    assert served['status'] == 200 and served['node'] == uuid
-    assert served['conductor'].split(':')[0] == cluster.owner(uuid)
-    assert served['bytes'] == len(script_of(cluster, uuid)[1])
+    node = nodes['ipxe-4']
+    served = explain(node.mac)
+    assert served['status'] == 200 and served['node'] == node.uuid
+    assert served['conductor'].split(':')[0] == cluster.owner(node.uuid)
+    assert served['bytes'] == len(script_of(cluster, node.uuid)[1])
     assert 'body' not in served
 
     for cause, expected in (
-            (cluster.nodes['manageable'][1][0],
-             'provision state "manageable"'),
-            (cluster.nodes['no-pxe'][1][0], 'is not PXE-enabled'),
-            (cluster.nodes['fake-boot'][1][0], 'boot interface fake has'),
+            (nodes['manageable'].mac, 'provision state "manageable"'),
+            (nodes['no-pxe'].mac, 'is not PXE-enabled'),
+            (nodes['fake-boot'].mac, 'boot interface fake has'),
             ('52:54:00:ff:ff:fe', 'no port has MAC 52:54:00:ff:ff:fe')):
         assert expected in explain(cause)['reason']
-    assert 'grub.cfg is not served' in explain(macs[0], 'grub.cfg')['reason']
+    assert 'grub.cfg is not served' in explain(node.mac,
+                                               'grub.cfg')['reason']
 
-    owner = cluster.owner(uuid)
-    cluster.conductors[owner]['shim'].stop()
+    owner = cluster.owner(node.uuid)
+    cluster.conductors[owner].shim.stop()
     try:
-        down = explain(macs[0])
-        assert down['status'] == 404 and down['node'] == uuid
+        down = explain(node.mac)
+        assert down['status'] == 404 and down['node'] == node.uuid
         assert 'ConnectionRefused' in down['reason'] \
             or 'Connection refused' in down['reason'], down['reason']
     finally:
-        cluster.conductors[owner]['shim'] = cluster.start_shim(owner)
+        cluster.start_shim(owner)
         cluster.wait_ready()
 
 
 def test_operators_see_every_shim(cluster):
     def status():
-        resp = cluster.session.get(cluster.api_url + '/v1/boot-explain',
-                                   timeout=60)
+        resp = cluster.client.get('/v1/boot-explain', timeout=60)
         assert resp.status_code == 200
         return resp.json()['shims']
 
@@ -308,11 +293,11 @@ def test_operators_see_every_shim(cluster):
         assert answer['alive'] and 'ipxe' in answer['providers']
         assert answer['rpc_api_version'] == '1.2'
     host = cluster.conductor_hosts[1]
-    cluster.conductors[host]['shim'].stop()
+    cluster.conductors[host].shim.stop()
     try:
         down = {h.split(':')[0]: a for h, a in status().items()}
         assert down[host]['alive'] is False and 'reason' in down[host]
         assert down[cluster.conductor_hosts[0]]['alive'] is True
     finally:
-        cluster.conductors[host]['shim'] = cluster.start_shim(host)
+        cluster.start_shim(host)
         cluster.wait_ready()

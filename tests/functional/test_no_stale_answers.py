@@ -9,68 +9,56 @@ import time
 
 import pytest
 
-from tests import services
-from tests.functional import cluster as cluster_mod
-
 pytestmark = pytest.mark.slow
 
 A, B = '127.0.0.2', '127.0.0.3'
 
 
 @pytest.fixture(scope='module')
-def cluster(tmp_path_factory):
-    services.require('mariadb')
-    c = cluster_mod.IronicCluster(
-        str(tmp_path_factory.mktemp('stale')), db='mysql',
-        conductor_hosts=[A, B],
-        extra_conf={'DEFAULT': {'hash_ring_reset_interval': '3'}})
-    try:
-        c.start()
+def cluster(launch):
+    with launch('stale', db='mysql', conductor_hosts=[A, B],
+                extra_conf={'DEFAULT': {'hash_ring_reset_interval':
+                                        '3'}}) as c:
         yield c
-    finally:
-        c.stop()
 
 
-def mac(n):
-    return '52:54:00:70:00:%02x' % n
+def wait_owner(cluster, uuid, host, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and cluster.owner(uuid) != host:
+        time.sleep(0.5)
+    assert cluster.owner(uuid) == host
 
 
 def test_a_state_change_is_seen_by_the_next_request(cluster):
-    uuid, m = cluster.create_node_on(A, map(mac, range(0, 20)))
-    cluster.to_clean_wait([uuid])
-    assert cluster.boot(m).status_code == 200
-    cluster.set_provision_state(uuid, 'abort')
-    cluster.wait_provision_state([uuid], 'clean failed')
-    assert cluster.boot(m).status_code == 404
-    assert 'provision state "clean failed"' in cluster.api.log()
+    node = cluster.client.create_node_on(A)
+    cluster.client.to_clean_wait([node])
+    assert cluster.client.boot(node.mac).status_code == 200
+    cluster.client.move([node], ('abort', 'clean failed'))
+    assert cluster.client.boot(node.mac).status_code == 404
+    assert 'provision state "clean failed"' in cluster.api_process.log()
 
 
 def test_an_owner_change_is_followed(cluster):
-    uuid, m = cluster.create_node_on(B, map(mac, range(20, 40)))
-    cluster.to_clean_wait([uuid])
-    assert cluster.boot(m).content == cluster.written_config(uuid, B)
+    node = cluster.client.create_node_on(B)
+    cluster.client.to_clean_wait([node])
+    assert cluster.client.boot(node.mac).content == \
+        cluster.written_config(node.uuid, B)
 
     # B goes away (conductor and shim): the ring moves the node to A, which
     # never wrote its script. The API asks A: the generic 404, A's reason.
-    cluster.conductors[B]['process'].stop()
-    cluster.conductors[B]['shim'].stop()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if cluster.owner(uuid) == A:
-            break
-        time.sleep(0.5)
-    assert cluster.owner(uuid) == A
+    cluster.conductors[B].process.stop()
+    cluster.conductors[B].shim.stop()
+    wait_owner(cluster, node.uuid, A)
     time.sleep(4)  # the API's own ring: hash_ring_reset_interval
-    assert cluster.boot(m).status_code == 404
-    shim_a = cluster.conductors[A]['shim'].log()
-    assert 'node %s: not found' % uuid in shim_a
+    assert cluster.client.boot(node.mac).status_code == 404
+    shim_a = cluster.conductors[A].shim.log()
+    assert 'node %s: not found' % node.uuid in shim_a
     assert 'does not exist' in shim_a
 
     # B comes back: the node is B's again, and so is the answer.
-    cluster.conductors[B]['shim'] = cluster.start_shim(B)
+    cluster.start_shim(B)
     cluster.restart_conductor(B)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and cluster.owner(uuid) != B:
-        time.sleep(0.5)
+    wait_owner(cluster, node.uuid, B)
     time.sleep(4)
-    assert cluster.boot(m).content == cluster.written_config(uuid, B)
+    assert cluster.client.boot(node.mac).content == \
+        cluster.written_config(node.uuid, B)

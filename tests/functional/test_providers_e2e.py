@@ -14,19 +14,12 @@ import sys
 
 import pytest
 
-from tests import services
-from tests.functional import cluster as cluster_mod
-
 pytestmark = pytest.mark.slow
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', 'examples',
                        'ironic-boot-config-example')
 INTERFACES = 'fake,ipxe,pxe,http,example-ipxe,example-native'
 A, B = '127.0.0.2', '127.0.0.3'
-
-
-def mac(n):
-    return '52:54:00:50:00:%02x' % n
 
 
 @pytest.fixture(scope='module')
@@ -40,74 +33,70 @@ def example_installed():
 
 
 @pytest.fixture(scope='module')
-def cluster(tmp_path_factory, example_installed):
-    services.require('mariadb')
-    workdir = str(tmp_path_factory.mktemp('providers'))
-    c = cluster_mod.IronicCluster(
-        workdir, db='mysql', conductor_hosts=[A, B],
-        extra_conf={'DEFAULT': {'enabled_boot_interfaces': INTERFACES}})
-    try:
-        c.start()
-        c.nodes = {}
-        for n, iface in enumerate(['example-ipxe', 'example-native', 'pxe',
-                                   'http']):
-            c.nodes[iface] = (c.create_node([mac(n)], boot_interface=iface),
-                              mac(n))
-        c.to_clean_wait([u for u, _ in c.nodes.values()])
+def cluster(launch, example_installed):
+    with launch('providers', db='mysql', conductor_hosts=[A, B],
+                extra_conf={'DEFAULT': {'enabled_boot_interfaces':
+                                        INTERFACES}}) as c:
         yield c
-    finally:
-        c.stop()
 
 
-def test_example_provider_serves_its_interface(cluster):
-    uuid, m = cluster.nodes['example-ipxe']
-    script = cluster.written_config(uuid)
-    resp = cluster.boot(m)
+@pytest.fixture(scope='module')
+def nodes(cluster):
+    """A node in ``clean wait`` per boot interface: ``{interface: node}``."""
+    nodes = {iface: cluster.client.create_node(boot_interface=iface)
+             for iface in ('example-ipxe', 'example-native', 'pxe', 'http')}
+    cluster.client.to_clean_wait(nodes.values())
+    return nodes
+
+
+def test_example_provider_serves_its_interface(cluster, nodes):
+    node = nodes['example-ipxe']
+    script = cluster.written_config(node.uuid)
+    resp = cluster.client.boot(node.mac)
     assert resp.status_code == 200
     assert resp.content == script
-    assert cluster.boot(m, 'grub.cfg').status_code == 404
+    assert cluster.client.boot(node.mac, 'grub.cfg').status_code == 404
 
 
-def test_native_get_boot_config_wins_over_a_provider(cluster):
-    uuid, m = cluster.nodes['example-native']
-    script = cluster.written_config(uuid)
-    resp = cluster.boot(m)
+def test_native_get_boot_config_wins_over_a_provider(cluster, nodes):
+    node = nodes['example-native']
+    script = cluster.written_config(node.uuid)
+    resp = cluster.client.boot(node.mac)
     assert resp.status_code == 200
     assert resp.content == (b'#!ipxe\n# served by example-native itself\n'
                             + script)
 
 
-def test_native_unsupported_is_the_generic_404(cluster):
-    _uuid, m = cluster.nodes['example-native']
-    resp = cluster.boot(m, 'other.cfg')
-    reference = cluster.boot('52:54:00:ff:ff:ff')
+def test_native_unsupported_is_the_generic_404(cluster, nodes):
+    resp = cluster.client.boot(nodes['example-native'].mac, 'other.cfg')
+    reference = cluster.client.boot('52:54:00:ff:ff:ff')
     assert resp.status_code == 404
     assert resp.content == reference.content == b'# Not Found\n'
-    assert 'does not support get_boot_config' in cluster.api.log()
+    assert 'does not support get_boot_config' in cluster.api_process.log()
 
 
 def test_shims_loaded_the_example_provider(cluster):
-    for host in (A, B):
-        log = cluster.conductors[host]['shim'].log()
+    for c in cluster.conductors.values():
+        log = c.shim.log()
         assert 'example-ipxe' in log and 'example-native' in log
 
 
 @pytest.mark.parametrize('iface', ['pxe', 'http'])
-def test_grub_cfg_points_at_the_owning_conductor(cluster, iface):
-    uuid, m = cluster.nodes[iface]
-    owner = cluster.owner(uuid)
-    written = cluster.written_config(uuid, owner, root='tftp_root')
-    resp = cluster.boot(m, 'grub.cfg')
+def test_grub_cfg_points_at_the_owning_conductor(cluster, nodes, iface):
+    node = nodes[iface]
+    owner = cluster.owner(node.uuid)
+    written = cluster.written_config(node.uuid, owner, root='tftp_root')
+    resp = cluster.client.boot(node.mac, 'grub.cfg')
     assert resp.status_code == 200
     body = resp.text
     assert body.startswith('set default=deploy')
     own = cluster.conductors[owner]
     if iface == 'http':
-        device = '(http,%s)' % own['http_url'].split('//', 1)[1]
+        device = '(http,%s)' % own.http_url.split('//', 1)[1]
     else:
         device = '(tftp,%s)' % owner  # the owner's [pxe]tftp_server
-    assert '    linux %s/%s/deploy_kernel ' % (device, uuid) in body
-    assert '    initrd %s/%s/deploy_ramdisk\n' % (device, uuid) in body
+    assert '    linux %s/%s/deploy_kernel ' % (device, node.uuid) in body
+    assert '    initrd %s/%s/deploy_ramdisk\n' % (device, node.uuid) in body
     # Only the load lines changed.
     assert len(body.splitlines()) == len(written.decode().splitlines())
-    assert cluster.boot(m).status_code == 404  # no boot.ipxe for GRUB
+    assert cluster.client.boot(node.mac).status_code == 404  # no boot.ipxe

@@ -5,7 +5,8 @@ import subprocess
 
 import pytest
 
-from tests.functional import cluster as cluster_mod
+from tests.harness import cluster as cluster_mod
+from tests.harness import net
 
 pytestmark = pytest.mark.slow
 
@@ -44,14 +45,14 @@ middleware = boot_config
      'ipxe_config_api_root_url'),
 ], ids=['rpc_timeout', 'restrict', 'root_url'])
 def test_bad_value_stops_start_up(tmp_path, command, extra, message):
-    conf = BASE % {'tmp': tmp_path, 'port': cluster_mod.free_port()}
+    conf = BASE % {'tmp': tmp_path, 'port': net.free_port()}
     result = run(command, conf + extra, tmp_path)
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
 
 
 def test_shim_refuses_transport_none(tmp_path):
-    conf = BASE % {'tmp': tmp_path, 'port': cluster_mod.free_port()}
+    conf = BASE % {'tmp': tmp_path, 'port': net.free_port()}
     result = run('ironic-boot-config-conductor',
                  conf.replace('rpc_transport = json-rpc',
                               'rpc_transport = none'), tmp_path)

@@ -26,9 +26,9 @@ import time
 
 import pytest
 
-from tests import services
-from tests.functional import cluster as cluster_mod
-from tests.functional import load
+from tests.harness import bulk
+from tests.harness import load
+from tests.harness import services
 
 pytestmark = pytest.mark.slow
 
@@ -37,21 +37,22 @@ SECONDS = 20
 
 
 @pytest.fixture(scope='module')
-def cluster(tmp_path_factory):
-    services.require('mariadb')
+def cluster(launch):
     services.require_program('wrk')
-    c = cluster_mod.IronicCluster(str(tmp_path_factory.mktemp('storm')),
-                                  db='mysql', auth_strategy='http_basic')
-    try:
-        c.start()
-        real = c.create_node(['52:54:00:ff:00:01'])
-        c.to_clean_wait([real])
-        script = c.written_config(real).replace(real.encode(), b'@UUID@')
-        c.bulk = cluster_mod.BulkNodes(c, script)
-        c.bulk.grow(NODES)
+    with launch('storm', db='mysql', auth_strategy='http_basic') as c:
         yield c
-    finally:
-        c.stop()
+
+
+@pytest.fixture(scope='module')
+def macs(cluster):
+    """The MACs of NODES nodes in ``clean wait``, 2 NICs each."""
+    real = cluster.client.create_node()
+    cluster.client.to_clean_wait([real])
+    script = cluster.written_config(real.uuid).replace(real.uuid.encode(),
+                                                       b'@UUID@')
+    nodes = bulk.BulkNodes(cluster, script)
+    nodes.grow(NODES)
+    return nodes.macs
 
 
 def p50(samples):
@@ -65,12 +66,12 @@ def p99(samples):
 
 def list_nodes(c):
     started = time.monotonic()
-    resp = c.session.get(c.api_url + '/v1/nodes?limit=50', timeout=30)
+    resp = c.client.get('/v1/nodes?limit=50')
     assert resp.status_code == 200
     return time.monotonic() - started
 
 
-def storm(cluster, think_ms, connections):
+def storm(cluster, macs, think_ms, connections):
     """Boot requests over all MACs for 20 s while the operator lists nodes:
     (wrk's result, the operator's latencies)."""
     during, stop = [], threading.Event()
@@ -83,8 +84,7 @@ def storm(cluster, think_ms, connections):
     watcher.start()
     try:
         result = load.run(cluster.api_url,
-                          ['/v1/boot/%s/boot.ipxe' % m
-                           for m in cluster.bulk.macs],
+                          ['/v1/boot/%s/boot.ipxe' % m for m in macs],
                           duration=SECONDS, connections=connections,
                           timeout_s=15, think_ms=think_ms)
     finally:
@@ -108,19 +108,19 @@ def check_robust(result):
     assert result['socket_errors'] == 0
 
 
-def test_flood_no_5xx_no_hang(cluster):
-    result, _during = storm(cluster, think_ms=0, connections=128)
+def test_flood_no_5xx_no_hang(cluster, macs):
+    result, _during = storm(cluster, macs, think_ms=0, connections=128)
     check_robust(result)
     assert result['statuses'].get(200, 0) > 500
 
 
-def test_storm_of_machines_spares_the_operator(cluster):
+def test_storm_of_machines_spares_the_operator(cluster, macs):
     idle, deadline = [], time.monotonic() + SECONDS
     while time.monotonic() < deadline:
         idle.append(list_nodes(cluster))
     print('\noperator GET /v1/nodes?limit=50 idle: p50 %.0f p99 %.0f ms '
           '(%d samples)' % (p50(idle) * 1e3, p99(idle) * 1e3, len(idle)))
-    result, during = storm(cluster, think_ms=100, connections=8)
+    result, during = storm(cluster, macs, think_ms=100, connections=8)
     check_robust(result)
     assert result['statuses'].get(200, 0) > 500
     assert len(during) >= 100

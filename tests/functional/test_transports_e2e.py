@@ -9,38 +9,22 @@ and the transport is shown to be the one configured.
 """
 
 import os
-import subprocess
 import uuid
 
 import pytest
 import requests
 
-from tests import services
-from tests.functional import cluster as cluster_mod
+from tests.harness import tls
 
 pytestmark = pytest.mark.slow
 
 A, B = '127.0.0.2', '127.0.0.3'
 TRANSPORTS = ['json-rpc', 'json-rpc-basic', 'json-rpc-tls', 'oslo', 'none']
 DATABASES = ['mysql', 'postgresql']
-DB_SERVICE = {'mysql': 'mariadb', 'postgresql': 'postgresql'}
-
-
-def self_signed(workdir, addresses):
-    cert = os.path.join(workdir, 'shim-cert.pem')
-    key = os.path.join(workdir, 'shim-key.pem')
-    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048',
-                    '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-                    '-subj', '/CN=boot-config-shim', '-addext',
-                    'subjectAltName=' + ','.join('IP:%s' % a
-                                                 for a in addresses)],
-                   check=True, capture_output=True, timeout=60)
-    return cert, key
 
 
 def transport_conf(transport, workdir):
     if transport == 'oslo':
-        services.require('rabbitmq')
         return {'DEFAULT': {
             'transport_url': 'rabbit://guest:guest@127.0.0.1:5672/',
             # One exchange per cluster: no stray messages between runs.
@@ -57,55 +41,57 @@ def transport_conf(transport, workdir):
             'auth_type': 'http_basic', 'username': 'shim',
             'password': 'shim-secret'}}
     if transport == 'json-rpc-tls':
-        cert, key = self_signed(workdir, [A, B])
+        cert, key = tls.self_signed(workdir, [A, B], 'shim')
         return {'boot_config_json_rpc': {
             'use_ssl': 'true', 'cert_file': cert, 'key_file': key,
             'cafile': cert}}
     return {}
 
 
-@pytest.fixture(scope='module',
-                params=[(t, d) for t in TRANSPORTS for d in DATABASES],
-                ids=lambda p: '%s-%s' % p)
-def cluster(request, tmp_path_factory):
-    transport, db = request.param
-    services.require(DB_SERVICE[db])
-    workdir = str(tmp_path_factory.mktemp('%s-%s' % (transport, db)))
+@pytest.fixture(scope='module', params=TRANSPORTS)
+def transport(request):
+    return request.param
+
+
+@pytest.fixture(scope='module', params=DATABASES)
+def cluster(request, transport, launch, tmp_path_factory):
+    name = '%s-%s' % (transport, request.param)
     if transport == 'none':
-        c = cluster_mod.IronicCluster(workdir, db=db, conductor_hosts=[A],
-                                      all_in_one=True, rpc_transport='none')
+        spec = dict(conductor_hosts=[A], all_in_one=True,
+                    rpc_transport='none')
     else:
-        c = cluster_mod.IronicCluster(
-            workdir, db=db, conductor_hosts=[A, B],
-            rpc_transport='oslo' if transport == 'oslo' else 'json-rpc',
-            extra_conf=transport_conf(transport, workdir))
-    c.transport = transport
-    try:
-        c.start()
-        c.nodes = {}
-        for index, host in enumerate(c.conductor_hosts):
-            c.nodes[host] = c.create_node_on(
-                host, ['52:54:00:90:%02x:%02x' % (index, n)
-                       for n in range(20)])
-        c.to_clean_wait([u for u, _m in c.nodes.values()])
+        secrets = str(tmp_path_factory.mktemp(name + '-secrets'))
+        spec = dict(conductor_hosts=[A, B],
+                    rpc_transport='oslo' if transport == 'oslo'
+                    else 'json-rpc',
+                    extra_conf=transport_conf(transport, secrets))
+    with launch(name, db=request.param, **spec) as c:
         yield c
-    finally:
-        c.stop()
 
 
-def test_each_node_gets_its_owners_script(cluster):
-    for host, (node, mac) in cluster.nodes.items():
-        expected = cluster.written_config(node, host)
-        resp = cluster.boot(mac)
+@pytest.fixture(scope='module')
+def nodes(cluster):
+    """A node in ``clean wait`` on each conductor: ``{host: node}``."""
+    nodes = {host: cluster.client.create_node_on(host)
+             for host in cluster.conductors}
+    cluster.client.to_clean_wait(nodes.values())
+    return nodes
+
+
+def test_each_node_gets_its_owners_script(cluster, nodes):
+    c = cluster
+    for host, node in nodes.items():
+        expected = c.written_config(node.uuid, host)
+        resp = c.client.boot(node.mac)
         assert resp.status_code == 200, resp.text
         assert resp.content == expected
-    assert cluster.boot('52:54:00:90:ff:ff').content == b'# Not Found\n'
+    assert c.client.boot('52:54:00:ff:ff:ff').content == b'# Not Found\n'
 
 
-def test_the_configured_transport_is_used(cluster):
-    transport = cluster.transport
-    shim_logs = [c['shim'].log() for c in cluster.conductors.values()
-                 if 'shim' in c]
+def test_the_configured_transport_is_used(transport, cluster):
+    c = cluster
+    shim_logs = [cond.shim.log() for cond in c.conductors.values()
+                 if cond.shim is not None]
     if transport == 'none':
         assert shim_logs == []
         return
@@ -115,7 +101,7 @@ def test_the_configured_transport_is_used(cluster):
         return
     assert all('JSON-RPC on' in log for log in shim_logs)
     url = '%s://%s:%d' % ('https' if transport == 'json-rpc-tls' else 'http',
-                          A, cluster.shim_port)
+                          A, c.shim_port)
     if transport == 'json-rpc-tls':
         # Plain HTTP is not spoken; the certificate is checked.
         with pytest.raises(requests.exceptions.ConnectionError):

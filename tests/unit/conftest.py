@@ -11,6 +11,7 @@ from oslo_db.sqlalchemy import enginefacade
 import pytest
 
 from ironic_boot_config_mw import conf as bc_conf
+from tests.harness import macs
 
 
 @pytest.fixture(scope='session', autouse=True)
@@ -51,15 +52,6 @@ def ironic_db(ironic_conf, tmp_path_factory):
     models.Base.metadata.create_all(enginefacade.writer.get_engine())
 
 
-_macs = iter(range(1, 1 << 24))
-
-
-def next_mac():
-    """A MAC no other test uses: the DB is shared by the session."""
-    n = next(_macs)
-    return '52:54:00:%02x:%02x:%02x' % (n >> 16, (n >> 8) & 0xff, n & 0xff)
-
-
 @pytest.fixture
 def make_node(ironic_db):
     """Create a node with one port in the real DB: ``(node, mac)``."""
@@ -72,7 +64,7 @@ def make_node(ironic_db):
             uuid=uuidutils.generate_uuid(), name=None,
             driver='fake-hardware', boot_interface=boot_interface,
             provision_state=provision_state)
-        mac = next_mac()
+        mac = macs.new()  # the DB is shared by the session
         db_utils.create_test_port(node_id=node.id, address=mac,
                                   pxe_enabled=pxe_enabled,
                                   uuid=uuidutils.generate_uuid())

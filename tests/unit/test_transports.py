@@ -3,8 +3,6 @@ transport: Ironic's JSON-RPC (cheroot over loopback) and oslo.messaging over
 the local RabbitMQ. The owning conductor comes from Ironic's real hash ring.
 """
 
-import socket
-
 from ironic import objects
 from ironic.common import context as ironic_context
 from ironic.common import exception as ironic_exception
@@ -21,16 +19,12 @@ from ironic_boot_config_mw.providers import base
 from ironic_boot_config_mw.providers import dispatch
 from ironic_boot_config_mw.shim import manager
 from ironic_boot_config_mw.shim import service
-from tests import services
+from tests.harness import net
+from tests.harness import services
+from tests.harness import tls
 from tests.unit import test_providers
 
 HOST = '127.0.0.1'
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope='module')
@@ -60,7 +54,7 @@ def serve(transport, overrides, tmp_path):
     else:
         group = bc_conf.JSON_RPC_GROUP
         overrides('host_ip', HOST, group)
-        overrides('port', free_port(), group)
+        overrides('port', net.free_port(HOST), group)
         overrides('auth_strategy', 'noauth', group)
         if transport == 'json-rpc-basic':
             import bcrypt
@@ -73,7 +67,7 @@ def serve(transport, overrides, tmp_path):
             overrides('username', 'shim', group)
             overrides('password', 'secret', group)
         elif transport == 'json-rpc-tls':
-            cert, key = self_signed(tmp_path)
+            cert, key = tls.self_signed(str(tmp_path), [HOST])
             overrides('use_ssl', True, group)
             overrides('cafile', cert, group)
             if 'cert_file' in CONF[group]:
@@ -97,18 +91,6 @@ def register_plugin_opts(plugin, group):
     from keystoneauth1 import loading
     opts = loading.get_auth_plugin_conf_options(plugin)
     CONF.register_opts([o for o in opts if o.dest not in CONF[group]], group)
-
-
-def self_signed(tmp_path):
-    """A certificate for 127.0.0.1 and its key, made with openssl."""
-    import subprocess
-    cert, key = str(tmp_path / 'cert.pem'), str(tmp_path / 'key.pem')
-    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048',
-                    '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-                    '-subj', '/CN=127.0.0.1',
-                    '-addext', 'subjectAltName=IP:127.0.0.1'],
-                   check=True, capture_output=True, timeout=60)
-    return cert, key
 
 
 TRANSPORTS = ['json-rpc', 'json-rpc-basic', 'json-rpc-tls', 'oslo']

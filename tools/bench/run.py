@@ -16,7 +16,8 @@ errors, CPU per request and RSS of each process, as ``doc/performance.md``
 (markdown) and ``doc/performance.png``. Every run is bounded; everything it
 started is stopped.
 
-Usage: ``tox -e bench`` or ``python tools/bench/run.py [--quick]``.
+Usage: ``tox -e bench`` or, from the repository's root,
+``python -m tools.bench.run [--quick]``.
 """
 
 import argparse
@@ -27,15 +28,15 @@ import platform
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-sys.path.insert(0, ROOT)
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tests.harness import bulk
+from tests.harness import cluster as cluster_mod
+from tests.harness import load as wrk
+from tests.harness import net
+from tests.harness import nginx as nginx_mod
+from tests.harness import process
+from tools.bench import procstat
 
-import procstat  # noqa: E402
-
-from tests.functional import cluster as cluster_mod  # noqa: E402
-from tests.functional import load as wrk  # noqa: E402
+ROOT = cluster_mod.ROOT
 
 AUTH = 'Authorization: Basic ' + base64.b64encode(
     b'admin:password').decode()
@@ -68,7 +69,7 @@ def group(proc):
 
 
 def start_bare_cheroot(body_size, threads, workdir):
-    port = cluster_mod.free_port()
+    port = net.free_port()
     code = (
         'import sys\n'
         'from cheroot import wsgi\n'
@@ -79,10 +80,10 @@ def start_bare_cheroot(body_size, threads, workdir):
         '    return [body]\n'
         'server = wsgi.Server(("127.0.0.1", %d), app, numthreads=%d)\n'
         'server.start()\n' % (body_size, port, threads))
-    proc = cluster_mod.Process('bare-cheroot', [sys.executable, '-c', code],
-                               os.path.join(workdir, 'bare-cheroot.log'))
-    cluster_mod.wait_for(lambda: cluster_mod.listening('127.0.0.1', port), 30,
-                         'bare cheroot')
+    proc = process.Process('bare-cheroot', [sys.executable, '-c', code],
+                           os.path.join(workdir, 'bare-cheroot.log'))
+    net.wait_for(lambda: net.listening('127.0.0.1', port), 30,
+                 'bare cheroot')
     return proc, 'http://127.0.0.1:%d' % port
 
 
@@ -134,30 +135,29 @@ def main():
         print('Starting ironic-api (+ one without the filter), 2 conductors, '
               '2 shims, MariaDB in %s' % workdir, flush=True)
         c.start()
-        stock_url = c.start_extra_api('api-nofilter',
-                                      {'api': {'middleware': ''}})
-        stock_api = c.processes[-1]
+        stock_url, stock_api = c.start_extra_api(
+            'api-nofilter', {'api': {'middleware': ''}})
         # One real node through real cleaning: its script is the model of
         # every bench node's, its UUID the target of GET /v1/nodes/<uuid>.
-        real = c.create_node(['52:54:00:ff:00:01'])
-        c.to_clean_wait([real])
+        real = c.client.create_node().uuid
+        c.client.to_clean_wait([real])
         SCRIPT = c.written_config(real).replace(real.encode(), b'@UUID@')
-        nodes = cluster_mod.BulkNodes(c, SCRIPT)
+        nodes = bulk.BulkNodes(c, SCRIPT)
         nodes.grow(args.nodes)
         bare, bare_url = start_bare_cheroot(len(SCRIPT), 10, workdir)
-        nginx, nginx_url = cluster_mod.start_nginx(
+        nginx, nginx_url = nginx_mod.start(
             workdir, '  root %s;\n'
-            % c.conductors[c.conductor_hosts[0]]['http_root'],
+            % c.conductors[c.conductor_hosts[0]].http_root,
             access_log=False)
         procs += [bare, nginx]
 
-        services = [Service('api', group(c.api)),
+        services = [Service('api', group(c.api_process)),
                     Service('api-nofilter', group(stock_api))]
-        for index, host in enumerate(c.conductor_hosts):
-            services.append(Service('shim-%d' % index,
-                                    group(c.conductors[host]['shim'])))
-            services.append(Service('conductor-%d' % index,
-                                    group(c.conductors[host]['process'])))
+        for cond in c.conductors.values():
+            services.append(Service('shim-%d' % cond.index,
+                                    group(cond.shim)))
+            services.append(Service('conductor-%d' % cond.index,
+                                    group(cond.process)))
         services.append(Service('mysqld', lambda: procstat.pids_of(
             'mariadbd') + procstat.pids_of('mysqld')))
         services += [Service('bare-cheroot', group(bare)),
@@ -220,10 +220,9 @@ def all_in_one(args):
     try:
         print('\nAll-in-one ironic, SQLite, rpc_transport = none', flush=True)
         c.start()
-        nodes = cluster_mod.BulkNodes(c, SCRIPT)
+        nodes = bulk.BulkNodes(c, SCRIPT)
         nodes.grow(args.nodes)
-        process = c.conductors['127.0.0.2']['process']
-        services = [Service('ironic', group(process))]
+        services = [Service('ironic', group(c.api_process))]
         return rounds(args, [
             ('all-in-one: GET /v1/boot/<mac>/boot.ipxe', c.api_url,
              ['/v1/boot/%s/boot.ipxe' % m for m in nodes.macs], ()),

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import time
 
-from tests import services
+from tests.harness import services
 
 IPXE_KERNEL = '/usr/lib/ipxe/ipxe.lkrn'
 OVMF = '/usr/share/ovmf/OVMF.fd'

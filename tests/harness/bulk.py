@@ -1,0 +1,67 @@
+"""Many nodes at once, written straight into Ironic's tables (real ones
+would take an automated clean each): the load of the storm test and of the
+benchmark."""
+
+import os
+import uuid
+
+from tests.harness import macs as macs_mod
+
+
+class BulkNodes:
+    """Nodes in ``clean wait``, 2 NICs each, with a per-node iPXE script in
+    every conductor's http_root.
+
+    :param cluster: a running :class:`~tests.harness.cluster.IronicCluster`.
+    :param script: the script, ``@UUID@`` standing for the node's UUID
+        (take a real one, written by a conductor for a real node).
+    """
+
+    def __init__(self, cluster, script):
+        from ironic.db.sqlalchemy import models
+        import sqlalchemy as sa
+        self.sa = sa
+        self.cluster = cluster
+        self.script = script
+        self.engine = sa.create_engine(cluster.db.url)
+        self.nodes_t = models.Node.__table__
+        self.ports_t = models.Port.__table__
+        self.uuids, self.macs = [], []
+
+    def grow(self, total):
+        """Add nodes until there are ``total``."""
+        sa = self.sa
+        with self.engine.begin() as conn:
+            next_id = (conn.execute(sa.select(sa.func.max(
+                self.nodes_t.c.id))).scalar() or 0) + 1
+        nodes, ports = [], []
+        for node_id in range(next_id, next_id + total - len(self.uuids)):
+            node_uuid = str(uuid.uuid4())
+            nodes.append({
+                'id': node_id, 'uuid': node_uuid, 'driver': 'fake-hardware',
+                'provision_state': 'clean wait', 'power_state': 'power on',
+                'boot_interface': 'ipxe', 'deploy_interface': 'direct',
+                'conductor_group': '', 'protected': False,
+                'maintenance': False, 'driver_info': {}, 'properties': {},
+                'instance_info': {}, 'driver_internal_info': {},
+                'extra': {}, 'version': '1.0'})
+            for mac in macs_mod.new.take(2):
+                ports.append({
+                    'uuid': str(uuid.uuid4()), 'node_id': node_id,
+                    'address': mac, 'pxe_enabled': True, 'extra': {},
+                    'available_for_dynamic_portgroup': False,
+                    'version': '1.0'})
+                self.macs.append(mac)
+            self.uuids.append(node_uuid)
+        with self.engine.begin() as conn:
+            for start in range(0, len(nodes), 1000):
+                conn.execute(self.nodes_t.insert(), nodes[start:start + 1000])
+            for start in range(0, len(ports), 2000):
+                conn.execute(self.ports_t.insert(), ports[start:start + 2000])
+        for node in nodes:
+            for conductor in self.cluster.conductors.values():
+                path = conductor.config_path(node['uuid'])
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                with open(path, 'wb') as f:
+                    f.write(self.script.replace(b'@UUID@',
+                                                node['uuid'].encode()))

@@ -1,0 +1,94 @@
+"""The ``ironic.conf`` of each process of a cluster.
+
+One function says what every process shares and what each conductor host
+adds; tests add their own sections through ``ClusterSpec.extra_conf`` or
+per-process ``overrides``.
+"""
+
+import configparser
+import os
+
+#: Fake hardware only: real interfaces would look for ipmitool and the like.
+_FAKE_HARDWARE = {
+    'enabled_hardware_types': 'fake-hardware',
+    'enabled_boot_interfaces': 'fake,ipxe,http-ipxe',
+    'enabled_deploy_interfaces': 'fake,direct',
+    'enabled_network_interfaces': 'noop',
+    'enabled_power_interfaces': 'fake',
+    'enabled_management_interfaces': 'fake',
+    'enabled_vendor_interfaces': 'no-vendor,fake',
+    'enabled_console_interfaces': 'no-console',
+    'enabled_inspect_interfaces': 'no-inspect',
+    'enabled_raid_interfaces': 'no-raid,fake',
+    'enabled_bios_interfaces': 'no-bios,fake',
+    'default_boot_interface': 'ipxe',
+    'default_deploy_interface': 'direct',
+}
+
+
+def ironic_conf(cluster, conductor=None, overrides=None):
+    """``{section: {option: value}}`` for a process of ``cluster``: the API
+    (``conductor`` None) or the conductor, all-in-one or shim on
+    ``conductor`` (a :class:`~tests.harness.spec.Conductor`)."""
+    spec = cluster.spec
+    conf = {
+        'DEFAULT': dict(_FAKE_HARDWARE, auth_strategy=spec.auth_strategy,
+                        rpc_transport=spec.rpc_transport, use_stderr='true'),
+        'database': {'connection': cluster.db.url},
+        'dhcp': {'dhcp_provider': 'none'},
+        'conductor': {'automated_clean': 'true',
+                      'file_url_allowed_paths': cluster.images,
+                      'heartbeat_interval': '2'},
+        'service_catalog': {'endpoint_override': cluster.api_url},
+        'api': {'host_ip': cluster.api_host, 'port': str(cluster.api_port),
+                'api_workers': '1'},
+        'json_rpc': {'auth_strategy': 'noauth'},
+        'boot_config_json_rpc': {'auth_strategy': 'noauth',
+                                 'port': str(cluster.shim_port)},
+        'oslo_concurrency': {'lock_path': os.path.join(cluster.workdir,
+                                                       'locks')},
+    }
+    if spec.auth_strategy == 'http_basic':
+        conf['DEFAULT']['http_basic_auth_user_file'] = cluster.htpasswd
+    if spec.middleware and cluster.api_server == 'ironic-api':
+        conf['api']['middleware'] = 'boot_config'
+    if conductor is not None:
+        _conductor_host(conf, cluster, conductor)
+    for extra in (spec.extra_conf, overrides or {}):
+        for section, values in extra.items():
+            conf.setdefault(section, {}).update(values)
+    return conf
+
+
+def _conductor_host(conf, cluster, c):
+    conf['DEFAULT']['host'] = c.host
+    conf['json_rpc'].update(host_ip=c.host, port=str(c.json_rpc_port))
+    conf['boot_config_json_rpc']['host_ip'] = c.host
+    conf['deploy'] = {'http_root': c.http_root, 'http_url': c.http_url}
+    if cluster.spec.api_per_host:
+        conf['api']['host_ip'] = c.host
+        conf['service_catalog']['endpoint_override'] = cluster.api_url_of(
+            c.host)
+    conf['pxe'] = {
+        'tftp_root': c.tftp_root,
+        'tftp_server': c.host,
+        'tftp_master_path': os.path.join(c.tftp_root, 'master'),
+        'instance_master_path': os.path.join(c.http_root, 'master_images')}
+    if cluster.spec.boot_config_api:
+        conf['pxe'].update(
+            ipxe_use_boot_config_api='true', ipxe_boot_script=c.template,
+            ipxe_config_api_root_url='http://%s:%d' % (
+                cluster.spec.http_host, cluster.api_port))
+
+
+def write(path, conf):
+    """Write ``{section: {option: value}}`` as an ini file at ``path``."""
+    parser = configparser.ConfigParser(interpolation=None)
+    for section, values in conf.items():
+        if section != 'DEFAULT':
+            parser.add_section(section)
+        for key, value in values.items():
+            parser.set(section, key, str(value))
+    with open(path, 'w') as f:
+        parser.write(f)
+    return path

@@ -1,0 +1,51 @@
+"""The HTTP server of a conductor's ``[deploy]http_root``, as nginx or
+httpd would serve it, with its own request log."""
+
+import functools
+import http.server
+import threading
+import time
+import typing
+
+
+class Request(typing.NamedTuple):
+    """One request, as the server logged it."""
+
+    when: float  # time.time()
+    method: str
+    path: str
+    status: int
+
+
+class HttpRootServer:
+    """Serves ``root`` on ``host:port`` in a thread; ``requests`` is its
+    log."""
+
+    def __init__(self, root, port, host='127.0.0.1'):
+        self.requests = []
+        log = self.requests
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def log_request(self, code='-', size='-'):
+                log.append(Request(time.time(), self.command, self.path,
+                                   int(getattr(code, 'value', code))))
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(
+            (host, port), functools.partial(Handler, directory=root))
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+
+    def first(self, path, since=0.0):
+        """The first request for ``path`` since ``since``, or None."""
+        for request in list(self.requests):
+            if request.path == path and request.when >= since:
+                return request
+        return None
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,57 @@
+"""Loopback ports, and bounded waits for things to come up."""
+
+import contextlib
+import socket
+import time
+
+
+def free_port(host='127.0.0.1'):
+    """A TCP port free on ``host`` right now."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def free_port_on_all(hosts):
+    """A TCP port free on every one of ``hosts``."""
+    for _ in range(50):
+        port = free_port(hosts[0])
+        try:
+            for host in hosts[1:]:
+                with socket.socket() as s:
+                    s.bind((host, port))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError('no common free port on %s' % (hosts,))
+
+
+def preferred_port(port, host='127.0.0.1'):
+    """``port`` when it is free on ``host``, else any free one."""
+    try:
+        with socket.socket() as s:
+            s.bind((host, port))
+        return port
+    except OSError:
+        return free_port(host)
+
+
+def listening(host, port):
+    """Whether something accepts TCP connections on ``host:port``."""
+    with contextlib.suppress(OSError):
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    return False
+
+
+def wait_for(predicate, timeout, what, interval=0.2):
+    """Poll ``predicate`` until it returns a true value, for ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError('timed out after %ss waiting for %s'
+                               % (timeout, what))
+        time.sleep(interval)

@@ -1,0 +1,80 @@
+"""One started process, its log, and a bounded stop.
+
+Each process gets a session of its own (so a terminal's Ctrl-C reaches only
+the program that started it, which then stops it) and is told by the kernel
+to stop when that program dies, however it dies (``PR_SET_PDEATHSIG``):
+nothing is left running when a test run or the demo is killed.
+"""
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+
+_PR_SET_PDEATHSIG = 1
+# Looked up here, not in the child: between fork and exec only this call.
+_prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+
+def _stop_with_parent():
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class Process:
+    """A process started in a session of its own, logging to ``log_path``.
+
+    :param name: what the harness calls it (``api``, ``shim-0``, ...).
+    """
+
+    def __init__(self, name, argv, log_path, env=None):
+        self.name = name
+        self.argv = list(argv)
+        self.log_path = log_path
+        self._log = open(log_path, 'ab')
+        self.popen = subprocess.Popen(self.argv, stdout=self._log,
+                                      stderr=subprocess.STDOUT, env=env,
+                                      start_new_session=True,
+                                      preexec_fn=_stop_with_parent)
+
+    @property
+    def pid(self):
+        return self.popen.pid
+
+    @property
+    def returncode(self):
+        return self.popen.poll()
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def log(self):
+        with open(self.log_path, 'rb') as f:
+            return f.read().decode('utf-8', 'replace')
+
+    def signal(self, signum):
+        """Signal the process only (the service launcher's parent)."""
+        if self.alive():
+            self.popen.send_signal(signum)
+
+    def signal_group(self, signum):
+        """Signal the process and the workers it forked (its own session)."""
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signum)
+
+    def stop(self, timeout=40):
+        """SIGTERM, then SIGKILL to the whole group after ``timeout``."""
+        if self.alive():
+            # SIGCONT first: a test may have stopped it with SIGSTOP.
+            self.signal_group(signal.SIGCONT)
+            self.signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.signal_group(signal.SIGKILL)
+                self.popen.wait(5)
+        with contextlib.suppress(ProcessLookupError):
+            # Workers that outlived their parent.
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        self._log.close()

@@ -1,0 +1,86 @@
+"""What a cluster is made of: typed records."""
+
+import dataclasses
+import os
+import typing
+
+from tests.harness.process import Process
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusterSpec:
+    """A cluster of real Ironic processes on loopback.
+
+    :param db: ``mysql`` (MariaDB), ``postgresql`` or ``sqlite``.
+    :param conductor_hosts: one conductor (and shim) per address.
+    :param all_in_one: run ``ironic`` (API + conductor in one process) on
+        each conductor host instead of a separate ``ironic-api``.
+    :param rpc_transport: ``json-rpc``, ``oslo`` or ``none``.
+    :param auth_strategy: of the API: ``noauth`` or ``http_basic`` (user
+        ``admin``, password ``password``).
+    :param extra_conf: ``{section: {option: value}}`` for every process.
+    :param middleware: put the filter in front of the API.
+    :param api_port: the API's port (default: a free one).
+    :param http_host: the host in each conductor's ``[deploy]http_url``:
+        how the booting machine reaches this host (QEMU: 10.0.2.2).
+    :param boot_config_api: set ``[pxe]ipxe_use_boot_config_api`` with the
+        template at ``<workdir>/templates-N/boot.ipxe`` and the API's root
+        URL on ``http_host``.
+    :param deploy_kernel: a file to use as every node's deploy kernel.
+    :param api_server: how the API is served: ``ironic-api`` with
+        ``[api]middleware = boot_config``; ``wsgi``: gunicorn on
+        ``ironic_boot_config_mw.wsgi:application``; ``paste``: gunicorn on
+        ``etc/ironic-boot-config-mw/api-paste.ini``. Default: ``ironic-api``
+        where Ironic has ``[api]middleware``, else ``wsgi``; the
+        environment variable IBC_API_SERVER chooses for a whole run.
+    :param api_per_host: with ``all_in_one``, each replica's API listens
+        on its own host address (Metal3's shape); ``api_url`` is the first.
+    """
+
+    db: str = 'mysql'
+    conductor_hosts: typing.Tuple[str, ...] = ('127.0.0.2', '127.0.0.3')
+    all_in_one: bool = False
+    rpc_transport: str = 'json-rpc'
+    auth_strategy: str = 'noauth'
+    extra_conf: typing.Mapping[str, typing.Mapping[str, str]] = \
+        dataclasses.field(default_factory=dict)
+    middleware: bool = True
+    api_port: typing.Optional[int] = None
+    http_host: str = '127.0.0.1'
+    boot_config_api: bool = False
+    deploy_kernel: typing.Optional[str] = None
+    api_server: typing.Optional[str] = None
+    api_per_host: bool = False
+
+    def __post_init__(self):
+        # A list given for the hosts is kept as a tuple: the spec is frozen.
+        object.__setattr__(self, 'conductor_hosts',
+                           tuple(self.conductor_hosts))
+
+
+@dataclasses.dataclass
+class Conductor:
+    """One conductor host of a running cluster: where it writes, where it
+    listens, and its processes."""
+
+    host: str
+    index: int
+    http_root: str
+    http_port: int
+    http_url: str
+    tftp_root: str
+    template: str  # the root iPXE template ([pxe]ipxe_boot_script)
+    json_rpc_port: int
+    conf_path: typing.Optional[str] = None
+    process: typing.Optional[Process] = None
+    shim: typing.Optional[Process] = None
+
+    def config_path(self, uuid, root='http_root'):
+        """Where this conductor writes node ``uuid``'s boot config:
+        ``<root>/<uuid>/config``, as Ironic's pxe_utils does."""
+        return os.path.join(getattr(self, root), uuid, 'config')
+
+    def written_config(self, uuid, root='http_root'):
+        """The bytes this conductor wrote as node ``uuid``'s boot config."""
+        with open(self.config_path(uuid, root), 'rb') as f:
+            return f.read()
