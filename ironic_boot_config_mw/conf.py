@@ -75,10 +75,8 @@ boot_config_opts = [
                     'get the generic 404 at once, so a boot storm or a slow '
                     'conductor can take neither the server\'s threads (10 '
                     'with cheroot) nor, in effect, its CPU from the '
-                    'authenticated API. Measured on 2 cores: 2 keeps an '
-                    'operator\'s GET /v1/nodes within 1.1x its idle p99 '
-                    'during a storm and still serves ~70 boots/s per API '
-                    'process; 5 lets it grow 2.7x. 0: no cap.'),
+                    'authenticated API (doc/performance.md has the '
+                    'measurements). 0: no cap.'),
 ]
 
 

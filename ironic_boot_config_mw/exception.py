@@ -1,4 +1,4 @@
-"""Exceptions shared by the API side, the shim and the providers."""
+"""Every exception of the package: the API side, the shim and providers."""
 
 from ironic.common import exception
 
@@ -18,3 +18,35 @@ class ProviderLoadError(exception.IronicException):
     """A provider entry point exists but cannot be loaded (start-up only)."""
 
     _msg_fmt = 'Cannot load boot config provider %(name)s: %(reason)s'
+
+
+class RootScriptError(Exception):
+    """The root template cannot be written as configured (start-up only)."""
+
+
+class MalformedPath(ValueError):
+    """The path is not ``/v1/boot/<MAC>/<NAME>``."""
+
+
+class Refused(Exception):
+    """Admission said no, before the database was touched.
+
+    :param check: the option that refused: ``allowed_source_cidrs``,
+        ``rate_limit`` or ``max_concurrent_requests``.
+    :param outcome: the metric counted: ``refused.source`` and so on.
+    """
+
+    def __init__(self, check, outcome, reason):
+        super().__init__(reason)
+        self.check = check
+        self.outcome = outcome
+
+
+class BootConfigFailure(Exception):
+    """Why the boot path could not answer: ``cause``, what was raised, and
+    ``node``, the UUID of the node if the lookup had found one."""
+
+    def __init__(self, cause, node=None):
+        super().__init__(str(cause))
+        self.cause = cause
+        self.node = node

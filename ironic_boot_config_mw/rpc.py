@@ -17,12 +17,18 @@ TOPIC = 'ironic.boot_config'
 #: 1.0 - get_boot_config(context, node_id, name)
 #: 1.1 - get_boot_config(..., boot_interface=None): the API passes the boot
 #:       interface it read, so a provider that needs no task is served
-#:       without one. Upgrade the shims before the APIs.
+#:       without one.
 #: 1.2 - ping(context): is the shim there, and what does it serve?
 RPC_API_VERSION = '1.2'
-#: The shim's methods.
+#: The shim's methods, each with the version a call of it is sent as: the
+#: oldest that has it as called (as Ironic's rpcapi pins each method).
+#: oslo.messaging refuses a call of a newer version than the server's, so
+#: a shim of the release before still serves every boot, and the shims and
+#: the APIs may be upgraded in either order.
 METHOD = 'get_boot_config'
+METHOD_VERSION = '1.1'
 PING = 'ping'
+PING_VERSION = '1.2'
 
 
 def to_wire(config):

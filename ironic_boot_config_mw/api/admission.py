@@ -11,6 +11,9 @@ follow), and costs microseconds:
   ``rate_limit_sources`` sources;
 * at most ``max_concurrent_requests`` requests are in flight in this process.
 
+Refusals are logged without flooding the log (:class:`RefusalLog`): the
+first at WARNING at once, then one WARNING summary a minute at the most.
+
 The source is the TCP peer (REMOTE_ADDR). ``X-Forwarded-For`` and
 ``Forwarded`` are client-controlled and count only when the operator says a
 proxy sets them (Ironic's ``[oslo_middleware]enable_proxy_headers_parsing``):
@@ -18,9 +21,14 @@ then the LAST hop, the one that trusted proxy added, is the source.
 """
 
 import collections
+import datetime
 import ipaddress
 import threading
 import time
+
+from oslo_log import log
+
+LOG = log.getLogger(__name__)
 
 
 def source_address(environ, trust_forwarded):
@@ -108,3 +116,56 @@ class ConcurrencyCap:
     def leave(self):
         if self._slots is not None:
             self._slots.release()
+
+
+class RefusalLog:
+    """Says at WARNING that machines are refused, without flooding the log.
+
+    An allow-list that refuses every machine must show in a default log,
+    and a flood must not fill it: the first refusal is logged at once, later
+    ones are counted and said in one summary per ``interval`` seconds (how
+    many, by which option, the last source and reason), when the next
+    refusal or :meth:`tick` finds one due. Each is also logged at DEBUG.
+    """
+
+    def __init__(self, interval=60.0, clock=time.monotonic):
+        self.interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._counts = collections.Counter()
+        self._last = None
+        self._since = None
+        self._due = clock()
+
+    def refused(self, check, source, reason):
+        """Count a refusal by the option ``check`` of ``source``."""
+        LOG.debug('/v1/boot request from %(source)s refused by '
+                  '[boot_config]%(check)s: %(reason)s',
+                  {'source': source or '-', 'check': check,
+                   'reason': reason})
+        with self._lock:
+            self._counts[check] += 1
+            self._last = (source, reason)
+            if self._since is None:
+                self._since = datetime.datetime.now()
+        self.tick()
+
+    def tick(self):
+        """Log the summary if one is due (cheap when none is)."""
+        if not self._counts or self._clock() < self._due:
+            return
+        with self._lock:
+            if not self._counts or self._clock() < self._due:
+                return
+            counts, self._counts = self._counts, collections.Counter()
+            (source, reason), since = self._last, self._since
+            self._since = None
+            self._due = self._clock() + self.interval
+        LOG.warning('Refused %(total)d /v1/boot request(s) with the generic '
+                    '404 since %(since)s: %(counts)s; the last from '
+                    '%(source)s: %(reason)s',
+                    {'total': sum(counts.values()),
+                     'since': since.strftime('%H:%M:%S'),
+                     'counts': ', '.join('[boot_config]%s %d' % item
+                                         for item in sorted(counts.items())),
+                     'source': source or '-', 'reason': reason})

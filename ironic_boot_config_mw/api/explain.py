@@ -26,6 +26,7 @@ from ironic.common import policy as ironic_policy
 from oslo_log import log
 from oslo_policy import policy as oslo_policy
 
+from ironic_boot_config_mw import exception
 from ironic_boot_config_mw.api import request
 
 LOG = log.getLogger(__name__)
@@ -51,7 +52,8 @@ class Explainer:
     """The WSGI app of the explain endpoint.
 
     :param application: Ironic's application (its auth stack included).
-    :param resolve: ``path -> (node, BootConfig, host)``, raising why not.
+    :param resolve: ``path -> (node, BootConfig, host)``, raising
+        :class:`~ironic_boot_config_mw.exception.BootConfigFailure`.
     :param sources: the filter's SourceFilter (``?source=`` is checked).
     :param client: the filter's RPC client (``ping``).
     """
@@ -102,10 +104,9 @@ class Explainer:
         answer = {'path': path}
         try:
             node, config, host = self.resolve(path)
-        except Exception as exc:
-            answer.update(status=404,
-                          reason='%s: %s' % (type(exc).__name__, exc),
-                          node=getattr(exc, 'node', None))
+        except exception.BootConfigFailure as failure:
+            answer.update(status=404, node=failure.node, reason='%s: %s' % (
+                type(failure.cause).__name__, failure.cause))
         else:
             answer.update(status=200, node=node.uuid,
                           provision_state=node.provision_state,

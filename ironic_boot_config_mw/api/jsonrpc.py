@@ -33,14 +33,12 @@ class KeepAliveClient:
 
     :param conf: the ConfigOpts.
     :param group: the option group (``boot_config_json_rpc``).
-    :param version: the RPC API version sent with each call.
     :param timeout: seconds for connecting and for each read.
     """
 
-    def __init__(self, conf, group, version, timeout):
+    def __init__(self, conf, group, timeout):
         options = getattr(conf, group)
         self._port = options.port
-        self._version = version
         self._timeout = timeout
         self._headers = {'Content-Type': 'application/json'}
         strategy = bc_conf.json_rpc_auth_strategy(conf, group)
@@ -64,15 +62,16 @@ class KeepAliveClient:
                 self._tls.load_cert_chain(options.certfile, options.keyfile)
         self._local = threading.local()
 
-    def call(self, context, host, method, **params):
-        """Call ``method`` on the shim at ``host``; return its result.
+    def call(self, context, host, method, version, **params):
+        """Call ``method`` as RPC ``version`` on the shim at ``host``;
+        return its result.
 
         :raises: Ironic's NotFound for a JSON-RPC error with code 404 (the
             shim's "nothing to serve"), IronicException for other errors,
             OSError/HTTPException for transport failures, socket.timeout.
         """
         params['context'] = context.to_dict()
-        params['rpc.version'] = self._version
+        params['rpc.version'] = version
         body = json.dumps({'jsonrpc': '2.0', 'method': method,
                            'id': context.request_id
                            or uuidutils.generate_uuid(),

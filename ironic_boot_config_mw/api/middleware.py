@@ -20,16 +20,22 @@ Load it with ``[api]middleware = boot_config`` (Ironic 2026.1 and newer; it
 wraps outermost, outside auth) or as the ``boot_config`` paste filter.
 """
 
+import http.client
 import time
 
 from ironic.common import context as ironic_context
 from ironic.common import exception as ironic_exception
 from ironic.common import metrics_utils
+from keystoneauth1 import exceptions as ksa_exceptions
 from oslo_config import cfg
+from oslo_db import exception as db_exception
 from oslo_log import log
+import oslo_messaging as messaging
 from oslo_middleware import http_proxy_to_wsgi
+import sqlalchemy as sa
 
 from ironic_boot_config_mw import conf as bc_conf
+from ironic_boot_config_mw import exception
 from ironic_boot_config_mw.api import admission
 from ironic_boot_config_mw.api import explain
 from ironic_boot_config_mw.api import lookup
@@ -48,17 +54,12 @@ _NOT_ALLOWED_HEADERS = [('Content-Type', 'text/plain; charset=UTF-8'),
                         ('Cache-Control', 'no-store'),
                         ('Allow', 'GET, HEAD')]
 _METHODS = frozenset(['GET', 'HEAD'])
-
-
-class Refused(Exception):
-    """Admission said no, before the database was touched.
-
-    :param outcome: the metric's name: ``refused.source`` and so on.
-    """
-
-    def __init__(self, message, outcome):
-        super().__init__(message)
-        self.outcome = outcome
+#: What goes wrong outside this process in normal operation (a shim, a
+#: conductor, the RPC, the database, or an error the shim already logged):
+#: a WARNING without a traceback. Anything else is a bug: with traceback.
+_FAULTS = (OSError, http.client.HTTPException, messaging.MessagingException,
+           db_exception.DBConnectionError, sa.exc.OperationalError,
+           ksa_exceptions.ClientException, ironic_exception.IronicException)
 
 
 class BootConfigMiddleware:
@@ -89,6 +90,7 @@ class BootConfigMiddleware:
                                           options.rate_limit_burst,
                                           options.rate_limit_sources)
         self.cap = admission.ConcurrencyCap(options.max_concurrent_requests)
+        self.refusals = admission.RefusalLog()
         self.find_node = find_node or lookup.NodeLookup(
             restrict=conf.api.restrict_boot_config,
             max_connections=conf.database.max_pool_size,
@@ -119,19 +121,20 @@ class BootConfigMiddleware:
     def resolve(self, path):
         """``/v1/boot/<MAC>/<NAME>`` -> ``(node, BootConfig, host)``.
 
-        :raises: whatever says why not: every failure of the boot path.
+        :raises: BootConfigFailure: why not, for every failure of the path.
         """
-        mac, name = request.parse(path)
-        context = ironic_context.get_admin_context()
-        # The thread's current context (for log lines and request ids):
-        # without this, lines show the previous request's user.
-        context.update_store()
-        node = self.find_node(context, mac)
+        node = None
         try:
+            mac, name = request.parse(path)
+            context = ironic_context.get_admin_context()
+            # The thread's current context (for log lines and request ids):
+            # without this, lines show the previous request's user.
+            context.update_store()
+            node = self.find_node(context, mac)
             config, host = self.client.get_boot_config(context, node, name)
         except Exception as exc:
-            exc.node = node.uuid  # for the log line
-            raise
+            raise exception.BootConfigFailure(
+                exc, node.uuid if node else None) from exc
         return node, config, host
 
     def _boot(self, environ, start_response, path):
@@ -141,25 +144,19 @@ class BootConfigMiddleware:
             return [_NOT_ALLOWED_BODY]
 
         started = time.monotonic()
+        self.refusals.tick()
         source = admission.source_address(environ, self.trust_forwarded)
         log_args = {'method': method, 'path': _printable(path),
                     'remote': source or '-'}
-        if not self.sources.allows(source):
-            return self._not_found(start_response, Refused(
-                'source not in allowed_source_cidrs', 'refused.source'),
-                log_args, started)
-        if not self.rate.allows(source):
-            return self._not_found(start_response, Refused(
-                'rate limit of the source exceeded', 'refused.rate'),
-                log_args, started)
-        if not self.cap.enter():
-            return self._not_found(start_response, Refused(
-                'max_concurrent_requests reached', 'refused.cap'),
-                log_args, started)
+        refused = self.admit(source)
+        if refused is not None:
+            return self._not_found(start_response, refused, None, log_args,
+                                   started)
         try:
             node, config, host = self.resolve(path)
-        except Exception as exc:
-            return self._not_found(start_response, exc, log_args, started)
+        except exception.BootConfigFailure as failure:
+            return self._not_found(start_response, failure.cause,
+                                   failure.node, log_args, started)
         finally:
             self.cap.leave()
 
@@ -175,35 +172,53 @@ class BootConfigMiddleware:
         ])
         return [b''] if method == 'HEAD' else [config.body]
 
+    def admit(self, source):
+        """None if ``source`` may go on (holding a slot of the cap), else
+        the Refused that says why not."""
+        if not self.sources.allows(source):
+            return exception.Refused('allowed_source_cidrs', 'refused.source',
+                                     'source not in allowed_source_cidrs')
+        if not self.rate.allows(source):
+            return exception.Refused('rate_limit', 'refused.rate',
+                                     'rate limit of the source exceeded')
+        if not self.cap.enter():
+            return exception.Refused('max_concurrent_requests', 'refused.cap',
+                                     'max_concurrent_requests reached')
+        return None
+
     def _count(self, outcome, ms):
         # send_*() take full names; Ironic's decorators add the prefix.
         metrics = self.metrics
         metrics.send_counter(metrics.get_metric_name(outcome), 1)
         metrics.send_timer(metrics.get_metric_name('request'), ms)
 
-    def _not_found(self, start_response, exc, log_args, started):
-        log_args.update(reason=exc, kind=type(exc).__name__,
-                        node=getattr(exc, 'node', '-'),
+    def _not_found(self, start_response, cause, node, log_args, started):
+        """The generic 404; ``cause`` logged once, at the level it needs."""
+        log_args.update(reason=cause, kind=type(cause).__name__,
+                        node=node or '-',
                         ms=(time.monotonic() - started) * 1000)
-        message = ('%(method)s %(path)s from %(remote)s: 404, node '
-                   '%(node)s: %(reason)s (%(ms).1f ms)')
-        if isinstance(exc, Refused):
-            outcome = exc.outcome
-            # A flood must not flood the log: admission refusals are DEBUG,
-            # but for the cap, which says this API is overloaded.
-            LOG.log(log.WARNING if outcome == 'refused.cap' else log.DEBUG,
-                    message, log_args)
-        elif isinstance(exc, (request.MalformedPath,
-                              ironic_exception.NotFound)) and \
-                not isinstance(exc, ironic_exception.NoValidHost):
+        if isinstance(cause, exception.Refused):
+            # A flood must not flood the log: counted and summarised.
+            outcome = cause.outcome
+            self.refusals.refused(cause.check, log_args['remote'], cause)
+        elif isinstance(cause, (exception.MalformedPath,
+                                ironic_exception.NotFound)) and \
+                not isinstance(cause, ironic_exception.NoValidHost):
             outcome = 'not_found'
-            LOG.info(message, log_args)
-        else:
+            LOG.info('%(method)s %(path)s from %(remote)s: 404, node '
+                     '%(node)s: %(reason)s (%(ms).1f ms)', log_args)
+        elif isinstance(cause, _FAULTS):
             # Not the caller's doing: a conductor, the RPC or the database.
             outcome = 'failed'
             LOG.warning('%(method)s %(path)s from %(remote)s: 404, node '
                         '%(node)s: %(kind)s: %(reason)s (%(ms).1f ms)',
                         log_args)
+        else:
+            outcome = 'failed'
+            LOG.error('%(method)s %(path)s from %(remote)s: 404, node '
+                      '%(node)s: unexpected %(kind)s: %(reason)s '
+                      '(%(ms).1f ms)', log_args,
+                      exc_info=(type(cause), cause, cause.__traceback__))
         self._count(outcome, log_args['ms'])
         start_response('404 Not Found', _NOT_FOUND_HEADERS)
         return [b''] if log_args['method'] == 'HEAD' else [_NOT_FOUND_BODY]

@@ -6,6 +6,8 @@ from the path is ever joined into a file name or a query.
 
 import re
 
+from ironic_boot_config_mw import exception
+
 #: The subtree the filter owns, matched on PATH_INFO (any SCRIPT_NAME).
 PREFIX = '/v1/boot'
 #: The operators' authenticated twin: why would PREFIX/<MAC>/<NAME> 404?
@@ -17,10 +19,6 @@ _MAC = re.compile(r'[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}',
                   re.ASCII | re.IGNORECASE)
 # A plain file name; the first character rules out '.' and '..'.
 _NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,63}', re.ASCII)
-
-
-class MalformedPath(ValueError):
-    """The path is not ``/v1/boot/<MAC>/<NAME>``."""
 
 
 def owns(path):
@@ -38,17 +36,17 @@ def parse(path):
 
     :returns: ``(mac, name)``, the MAC lowercase with colons, as Ironic
         stores port addresses.
-    :raises: MalformedPath
+    :raises: ironic_boot_config_mw.exception.MalformedPath
     """
     parts = path[len(PREFIX) + 1:].split('/') if owns(path) else ()
     if len(parts) != 2:
-        raise MalformedPath('expected /v1/boot/<MAC>/<NAME>')
+        raise exception.MalformedPath('expected /v1/boot/<MAC>/<NAME>')
     mac, name = parts
     # iPXE sends ${mac} as aa%3Abb%3A...; most WSGI servers decode it,
     # some pass it through.
     mac = mac.replace('%3A', ':').replace('%3a', ':')
     if not _MAC.fullmatch(mac):
-        raise MalformedPath('not a MAC address')
+        raise exception.MalformedPath('not a MAC address')
     if not _NAME.fullmatch(name):
-        raise MalformedPath('not a configuration name')
+        raise exception.MalformedPath('not a configuration name')
     return mac.lower().replace('-', ':'), name

@@ -49,9 +49,8 @@ class BootConfigAPI:
         elif bc_conf.json_rpc_auth_strategy(conf) == 'keystone':
             self._call = self._ironic_json_rpc_call(conf)
         else:
-            client = jsonrpc.KeepAliveClient(
-                conf, bc_conf.JSON_RPC_GROUP, rpc.RPC_API_VERSION,
-                self._timeout)
+            client = jsonrpc.KeepAliveClient(conf, bc_conf.JSON_RPC_GROUP,
+                                             self._timeout)
             self._call = functools.partial(_keep_alive_call, client)
 
     def get_boot_config(self, context, node, name):
@@ -66,8 +65,9 @@ class BootConfigAPI:
         """
         host = LOCAL if self._ring is None else \
             self._ring.get_conductor_for(node)
-        data = self._call(context, host, rpc.METHOD, node_id=node.uuid,
-                          name=name, boot_interface=node.boot_interface)
+        data = self._call(context, host, rpc.METHOD, rpc.METHOD_VERSION,
+                          node_id=node.uuid, name=name,
+                          boot_interface=node.boot_interface)
         return rpc.from_wire(data), host
 
     def conductors(self):
@@ -82,7 +82,7 @@ class BootConfigAPI:
 
         :returns: what the shim says of itself (see the shim's ``ping``).
         """
-        return self._call(context, host, rpc.PING)
+        return self._call(context, host, rpc.PING, rpc.PING_VERSION)
 
     def _oslo_call(self):
         target = messaging.Target(topic=rpc.TOPIC,
@@ -91,8 +91,9 @@ class BootConfigAPI:
             target, version_cap=rpc.RPC_API_VERSION,
             serializer=objects_base.IronicObjectSerializer())
 
-        def call(context, host, method, **params):
-            return client.prepare(server=host, timeout=self._timeout).call(
+        def call(context, host, method, version, **params):
+            return client.prepare(server=host, version=version,
+                                  timeout=self._timeout).call(
                 context, method, **params)
         return call
 
@@ -115,10 +116,10 @@ class BootConfigAPI:
                 serializer, version_cap=rpc.RPC_API_VERSION)
         port = getattr(conf, bc_conf.JSON_RPC_GROUP).port
 
-        def call(context, host, method, **params):
+        def call(context, host, method, version, **params):
             topic = 'ironic.%s:%d' % (netutils.escape_ipv6(_shim_host(host)),
                                       port)
-            return client.prepare(topic, version=rpc.RPC_API_VERSION).call(
+            return client.prepare(topic, version=version).call(
                 context, method, **params)
         return call
 
@@ -129,11 +130,11 @@ def _shim_host(ring_host):
     return netutils.parse_host_port(ring_host)[0]
 
 
-def _keep_alive_call(client, context, host, method, **params):
-    return client.call(context, _shim_host(host), method, **params)
+def _keep_alive_call(client, context, host, method, version, **params):
+    return client.call(context, _shim_host(host), method, version, **params)
 
 
-def _local_call(registry, context, host, method, **params):
+def _local_call(registry, context, host, method, version, **params):
     """The shim's methods, in this process (rpc_transport = none)."""
     from ironic_boot_config_mw.providers import dispatch
     if method == rpc.PING:

@@ -1,13 +1,16 @@
-"""Commands run beside each ironic-conductor, with its configuration file.
+"""Commands run beside each ironic-conductor, with its configuration.
 
-``ironic-boot-config-conductor --config-file /etc/ironic/ironic.conf``
+``ironic-boot-config-shim --config-file /etc/ironic/ironic.conf``
     the shim: serves ``get_boot_config`` for the conductor's nodes. When
     ``[pxe]ipxe_use_boot_config_api`` is set it first writes the root iPXE
     template, so start it before ``ironic-conductor``.
+    ``ironic-boot-config-conductor`` is its deprecated former name.
 
 ``ironic-boot-config-root-template --config-file /etc/ironic/ironic.conf``
     writes (or reverts) only the root iPXE template and exits: for the
     all-in-one ``ironic`` process (no shim) or an init container.
+
+Both take Ironic's own command line (``--config-file``, ``--config-dir``).
 """
 
 # NOTE: first, as Ironic's own commands do: 2025.2 and newer select
@@ -22,38 +25,48 @@ import sys
 from ironic.common import service as ironic_service
 from oslo_config import cfg
 from oslo_log import log
+import oslo_messaging as messaging
 
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw import exception
-from ironic_boot_config_mw.providers import dispatch
-from ironic_boot_config_mw.shim import manager
 from ironic_boot_config_mw.shim import root_script
-from ironic_boot_config_mw.shim import service as shim_service
+from ironic_boot_config_mw.shim import service
 
 CONF = cfg.CONF
 LOG = log.getLogger(__name__)
+SHIM = 'ironic-boot-config-shim'
 _START_UP_ERRORS = (cfg.Error, ValueError, OSError,
-                    exception.ProviderLoadError, root_script.RootScriptError)
+                    messaging.MessagingException, exception.ProviderLoadError,
+                    exception.RootScriptError)
 
 
-def main(argv=None):
+def main(argv=None, deprecated_name=None):
     argv = sys.argv if argv is None else argv
     bc_conf.register_opts(CONF)
-    ironic_service.prepare_service('ironic_boot_config_conductor', argv)
-    if CONF.rpc_transport == 'none':
-        sys.exit('ironic-boot-config-conductor: not needed with '
-                 'rpc_transport = none: the all-in-one ironic process serves '
-                 '/v1/boot itself.')
+    ironic_service.prepare_service('ironic_boot_config_shim', argv)
+    if deprecated_name:
+        LOG.warning('%s is deprecated and will be removed in a future '
+                    'release: run %s, the same program.', deprecated_name,
+                    SHIM)
+    try:
+        ironic_service.ensure_rpc_transport(CONF)
+    except RuntimeError as exc:
+        sys.exit('%s: %s With rpc_transport = none the all-in-one ironic '
+                 'process serves /v1/boot itself: no shim is needed.'
+                 % (SHIM, exc))
     try:
         bc_conf.validate(CONF)
         root_script.ensure_template(CONF)
-        registry = dispatch.ProviderRegistry(CONF.enabled_boot_interfaces)
+        svc = service.ShimRPCService(CONF.host)
+        svc.start()
     except _START_UP_ERRORS as exc:
-        sys.exit('ironic-boot-config-conductor: %s' % exc)
+        sys.exit('%s: %s' % (SHIM, exc))
+    return service.serve(svc, CONF)
 
-    svc = shim_service.BootConfigService(
-        CONF.host, manager.BootConfigManager(registry, CONF.host))
-    return shim_service.run(svc, CONF)
+
+def deprecated_main():
+    """``ironic-boot-config-conductor``: the shim's former name."""
+    return main(deprecated_name='ironic-boot-config-conductor')
 
 
 def write_root_template(argv=None):

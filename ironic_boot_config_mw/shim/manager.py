@@ -1,38 +1,55 @@
 """The shim's RPC endpoint: ``get_boot_config`` and ``ping``.
 
-Ironic's JSON-RPC server publishes every public method of its manager, so
-this class has exactly those two; start-up and shutdown live in
-``service.py``.
+Ironic's JSON-RPC server and oslo.messaging publish every public method of
+the manager, so it has only those two and the hooks Ironic's service base
+calls: ``prepare_host`` (published too, as the conductor's is; it does
+nothing) and ``init_host`` (which Ironic's server never publishes).
 """
 
 import time
 
 from ironic.common import exception as ironic_exception
+from oslo_config import cfg
 from oslo_log import log
 import oslo_messaging as messaging
 
+from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw import rpc
 from ironic_boot_config_mw.providers import dispatch
 
+CONF = cfg.CONF
 LOG = log.getLogger(__name__)
 
 
-class BootConfigManager:
+class ShimManager:
     """Answers ``get_boot_config`` for the nodes of the conductor beside it.
 
+    :param host: ``[DEFAULT]host``, the same as the conductor's.
     :param registry: a :class:`~ironic_boot_config_mw.providers.dispatch.
-        ProviderRegistry`.
+        ProviderRegistry`; default: the providers of
+        ``[DEFAULT]enabled_boot_interfaces``.
     """
 
     target = messaging.Target(version=rpc.RPC_API_VERSION)
+    #: For Ironic's service base: the oslo.messaging topic ...
+    topic = rpc.TOPIC
+    #: ... and the JSON-RPC options (Ironic 2026.1 and newer).
+    json_rpc_conf_group = bc_conf.JSON_RPC_GROUP
 
-    def __init__(self, registry, host=None):
-        self._registry = registry
-        self._host = host
+    def __init__(self, host, registry=None):
+        self.host = host
+        self._registry = registry or dispatch.ProviderRegistry(
+            CONF.enabled_boot_interfaces)
+
+    def prepare_host(self):
+        """Nothing to prepare (Ironic's service base calls it)."""
+
+    def init_host(self, admin_context=None):
+        """Nothing to start (Ironic's service base calls it)."""
 
     def ping(self, context):
         """The shim is alive: its host, version and what it serves."""
-        return rpc.ping_reply(self._registry, self._host)
+        return rpc.ping_reply(self._registry, self.host)
 
     @messaging.expected_exceptions(ironic_exception.NotFound)
     def get_boot_config(self, context, node_id, name, boot_interface=None):

@@ -27,6 +27,8 @@ from ironic.drivers.modules import deploy_utils
 from ironic.drivers.modules import pxe_base
 from oslo_log import log
 
+from ironic_boot_config_mw import exception
+
 LOG = log.getLogger(__name__)
 
 #: First line after the shebang of every template written here.
@@ -58,10 +60,6 @@ exit 0
 """  # noqa: E501
 
 
-class RootScriptError(Exception):
-    """The root template cannot be written as configured (start-up only)."""
-
-
 def api_root_url(conf):
     """``[pxe]ipxe_config_api_root_url``, else the API URL the conductor
     uses for ramdisks (``[service_catalog]`` or the Keystone catalog)."""
@@ -70,7 +68,7 @@ def api_root_url(conf):
         try:
             url = deploy_utils.get_ironic_api_url()
         except Exception as exc:
-            raise RootScriptError(
+            raise exception.RootScriptError(
                 'cannot find the API URL for the root iPXE script (%s); set '
                 '[pxe]ipxe_config_api_root_url' % exc) from None
     return url.rstrip('/')
@@ -112,13 +110,13 @@ def ensure_template(conf):
                  'stock content again', path)
         return path
     if os.path.realpath(path) == os.path.realpath(STOCK_TEMPLATE):
-        raise RootScriptError(
+        raise exception.RootScriptError(
             '[pxe]ipxe_use_boot_config_api needs [pxe]ipxe_boot_script to '
             'name a file for the generated template, e.g. '
             '/var/lib/ironic/boot-config/boot.ipxe (it is Ironic\'s own %s)'
             % STOCK_TEMPLATE)
     if current is not None and not ours:
-        raise RootScriptError(
+        raise exception.RootScriptError(
             '%s ([pxe]ipxe_boot_script) was not written by '
             'ironic-boot-config-mw; not overwriting it' % path)
     api_url = api_root_url(conf)

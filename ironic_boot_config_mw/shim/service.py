@@ -1,54 +1,53 @@
-"""RPC server wiring of the shim: the only place coupled to Ironic's
-service internals (json_rpc server, oslo.messaging server, oslo.service).
+"""The shim's RPC service: Ironic's own service base, in this process.
+
+:class:`ShimRPCService` is Ironic's ``BaseRPCService`` (what the conductor
+and ``ironic-networking`` run) serving the :class:`~ironic_boot_config_mw.
+shim.manager.ShimManager`: JSON-RPC with ``[boot_config_json_rpc]``, or
+oslo.messaging on topic ``ironic.boot_config``, server ``[DEFAULT]host``, as
+``[DEFAULT]rpc_transport`` says. This module is the only one coupled to
+Ironic's service internals.
 """
 
 import inspect
 import signal
 import threading
 
-from ironic.common import context as ironic_context
-from ironic.common import rpc as ironic_rpc
+from ironic.common import rpc_service
 from ironic.common.json_rpc import server as json_rpc
-from ironic.objects import base as objects_base
 from oslo_config import cfg
 from oslo_log import log
-import oslo_messaging as messaging
-from oslo_service import service
 
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw import rpc
+from ironic_boot_config_mw.shim import manager
 
 CONF = cfg.CONF
 LOG = log.getLogger(__name__)
 
 
-class BootConfigService(service.Service):
-    """Serves a :class:`~ironic_boot_config_mw.shim.manager.BootConfigManager`
-    over Ironic's ``[DEFAULT]rpc_transport``.
+class ShimRPCService(rpc_service.BaseRPCService):
+    """The shim beside the conductor on ``host`` (``[DEFAULT]host``)."""
 
-    :param host: ``[DEFAULT]host``, the same as the conductor beside it.
-    """
+    def __init__(self, host):
+        super().__init__(host, manager.__name__, 'ShimManager')
 
-    def __init__(self, host, manager):
-        super().__init__()
-        self.host = host
-        self.manager = manager
-        self.rpcserver = None
-
-    def start(self):
-        super().start()
-        serializer = objects_base.IronicObjectSerializer(is_server=True)
+    def _real_start(self):
+        if CONF.rpc_transport == 'json-rpc' and 'conf_group' not in \
+                inspect.signature(json_rpc.WSGIService).parameters:
+            # NOTE: before 2026.1 Ironic's JSON-RPC server reads [json_rpc]
+            # only. This process serves nothing else over JSON-RPC, so
+            # [json_rpc] here becomes ours.
+            group = getattr(CONF, bc_conf.JSON_RPC_GROUP)
+            for opt in bc_conf.json_rpc_opts():
+                CONF.set_override(opt.dest, getattr(group, opt.dest),
+                                  'json_rpc')
+        super()._real_start()
         if CONF.rpc_transport == 'json-rpc':
-            self.rpcserver = _json_rpc_server(self.manager, serializer)
             group = getattr(CONF, bc_conf.JSON_RPC_GROUP)
             where = 'JSON-RPC on %s:%s' % (group.host_ip, group.port)
         else:
-            target = messaging.Target(topic=rpc.TOPIC, server=self.host)
-            self.rpcserver = ironic_rpc.get_server(target, [self.manager],
-                                                   serializer)
             where = 'oslo.messaging topic %s, server %s' % (rpc.TOPIC,
                                                             self.host)
-        self.rpcserver.start()
         LOG.info('Boot config shim for conductor %(host)s serving %(where)s',
                  {'host': self.host, 'where': where})
 
@@ -60,22 +59,9 @@ class BootConfigService(service.Service):
         LOG.info('Boot config shim for conductor %s stopped', self.host)
 
 
-def _json_rpc_server(manager, serializer):
-    from_dict = ironic_context.RequestContext.from_dict
-    if 'conf_group' in inspect.signature(json_rpc.WSGIService).parameters:
-        return json_rpc.WSGIService(manager, serializer, from_dict,
-                                    conf_group=bc_conf.JSON_RPC_GROUP)
-    # NOTE: Ironic 29.x's server reads [json_rpc] only. This process serves
-    # nothing else over JSON-RPC, so [json_rpc] here becomes ours.
-    group = getattr(CONF, bc_conf.JSON_RPC_GROUP)
-    for opt in bc_conf.json_rpc_opts():
-        CONF.set_override(opt.dest, getattr(group, opt.dest), 'json_rpc')
-    return json_rpc.WSGIService(manager, serializer, from_dict)
-
-
-def run(svc, conf):
-    """Serve in THIS process until SIGTERM or SIGINT; SIGHUP mutates the
-    configuration, as Ironic's services do.
+def serve(svc, conf):
+    """Serve the started ``svc`` in THIS process until SIGTERM or SIGINT;
+    SIGHUP mutates the configuration, as Ironic's services do.
 
     oslo.service's launcher forks a worker for one service (a second copy
     of the process, ~130 MB); the shim needs none of its machinery.
@@ -84,8 +70,8 @@ def run(svc, conf):
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGHUP, lambda *_: mutate.set())
-    svc.start()
     try:
+        # Short waits: the main thread alone runs signal handlers.
         while not stop.wait(1):
             if mutate.is_set():
                 mutate.clear()

@@ -36,7 +36,7 @@ middleware = boot_config
 """
 
 
-@pytest.mark.parametrize('command', ['ironic-boot-config-conductor',
+@pytest.mark.parametrize('command', ['ironic-boot-config-shim',
                                      'ironic-api'])
 @pytest.mark.parametrize('extra,message', [
     ('[boot_config]\nrpc_timeout = 0\n', 'rpc_timeout'),
@@ -53,8 +53,20 @@ def test_bad_value_stops_start_up(tmp_path, command, extra, message):
 
 def test_shim_refuses_transport_none(tmp_path):
     conf = BASE % {'tmp': tmp_path, 'port': net.free_port()}
-    result = run('ironic-boot-config-conductor',
+    result = run('ironic-boot-config-shim',
                  conf.replace('rpc_transport = json-rpc',
                               'rpc_transport = none'), tmp_path)
     assert result.returncode != 0
-    assert 'not needed with rpc_transport = none' in result.stderr
+    assert 'no shim is needed' in result.stderr
+    assert 'Traceback' not in result.stderr
+
+
+def test_the_former_name_still_runs_the_shim_and_says_so(tmp_path):
+    """ironic-boot-config-conductor: deprecated, the same program."""
+    conf = BASE % {'tmp': tmp_path, 'port': net.free_port()}
+    result = run('ironic-boot-config-conductor',
+                 conf + '[boot_config]\nrpc_timeout = 0\n', tmp_path)
+    assert result.returncode != 0
+    assert 'rpc_timeout' in result.stderr
+    assert 'ironic-boot-config-conductor is deprecated' in \
+        result.stdout + result.stderr

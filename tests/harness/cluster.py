@@ -30,7 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 PASTE_INI = os.path.join(ROOT, 'etc', 'ironic-boot-config-mw',
                          'api-paste.ini')
-SHIM = 'ironic-boot-config-conductor'
+SHIM = 'ironic-boot-config-shim'
 ADMIN = ('admin', 'password')
 
 

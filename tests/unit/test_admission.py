@@ -1,3 +1,5 @@
+import logging
+
 import pytest
 
 from ironic_boot_config_mw.api import admission
@@ -74,3 +76,43 @@ def test_concurrency_cap():
     assert cap.enter()
     unlimited = admission.ConcurrencyCap(0)
     assert all(unlimited.enter() for _ in range(100))
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_refusal_log_first_at_once_then_a_summary_per_interval(caplog):
+    caplog.set_level(logging.DEBUG, logger='ironic_boot_config_mw')
+    clock = Clock()
+    log = admission.RefusalLog(interval=60, clock=clock)
+
+    def warnings():
+        return [r.getMessage() for r in caplog.records
+                if r.levelno == logging.WARNING]
+
+    log.refused('allowed_source_cidrs', '198.51.100.1', 'not allowed')
+    assert len(warnings()) == 1
+    assert 'Refused 1 ' in warnings()[0]
+    for n in range(10):
+        clock.now += 1
+        log.refused('max_concurrent_requests', '192.0.2.%d' % n, 'cap')
+    log.refused('rate_limit', '192.0.2.99', 'too fast')
+    log.tick()
+    assert len(warnings()) == 1  # not due yet: counted
+    clock.now += 60
+    log.tick()
+    assert len(warnings()) == 2
+    assert warnings()[1].startswith('Refused 11 /v1/boot request(s)')
+    assert '[boot_config]max_concurrent_requests 10, ' \
+        '[boot_config]rate_limit 1;' in warnings()[1]
+    assert 'the last from 192.0.2.99: too fast' in warnings()[1]
+    # Every refusal at DEBUG too; nothing pending, nothing logged.
+    assert sum(r.levelno == logging.DEBUG for r in caplog.records) == 12
+    clock.now += 600
+    log.tick()
+    assert len(warnings()) == 2

@@ -40,9 +40,16 @@ def test_oslo_config_opts():
         is conf.list_opts
 
 
-def test_console_script_is_declared():
+def test_console_scripts():
     from importlib import metadata
     scripts = {ep.name: ep.value
-               for ep in metadata.entry_points(group='console_scripts')}
-    assert scripts['ironic-boot-config-conductor'] == \
-        'ironic_boot_config_mw.shim.cmd:main'
+               for ep in metadata.entry_points(group='console_scripts')
+               if ep.value.startswith('ironic_boot_config_mw.')}
+    assert scripts == {
+        'ironic-boot-config-shim': 'ironic_boot_config_mw.shim.cmd:main',
+        # The shim's deprecated former name.
+        'ironic-boot-config-conductor':
+            'ironic_boot_config_mw.shim.cmd:deprecated_main',
+        'ironic-boot-config-root-template':
+            'ironic_boot_config_mw.shim.cmd:write_root_template',
+    }

@@ -228,13 +228,17 @@ def test_head_404_is_get_404_without_body(make_node, cause):
     ('unknown-mac', logging.INFO),
     ('refused-state', logging.INFO),
     ('unknown-name', logging.INFO),
+    ('node-gone', logging.INFO),
     ('no-conductor', logging.WARNING),
     ('shim-unreachable', logging.WARNING),
     ('rpc-timeout', logging.WARNING),
+    ('oslo-timeout', logging.WARNING),
+    ('rpc-unexpected', logging.WARNING),
     ('db-error', logging.WARNING),
-    ('provider-bug', logging.WARNING),
+    ('provider-bug', logging.ERROR),
 ])
 def test_404_logs_the_real_reason_once(make_node, caplog, cause, level):
+    """Only the unexpected (a bug) comes with its traceback."""
     caplog.set_level(logging.INFO, logger='ironic_boot_config_mw')
     _not_found(make_node, cause)
     records = [r for r in caplog.records
@@ -243,6 +247,28 @@ def test_404_logs_the_real_reason_once(make_node, caplog, cause, level):
     assert len(records) == 1
     assert records[0].levelno == level
     assert ': 404, ' in records[0].getMessage()
+    assert (records[0].exc_info is not None) == (level == logging.ERROR)
+    if level == logging.ERROR:
+        assert 'ZeroDivisionError' in caplog.text
+        assert 'Traceback' in caplog.text or records[0].exc_info[2]
+
+
+def test_the_traceback_is_the_providers(make_node, caplog):
+    """With rpc_transport = none a provider runs in the API: its bug's
+    traceback reaches the API's log, down to the provider's line."""
+    caplog.set_level(logging.INFO, logger='ironic_boot_config_mw')
+
+    class Buggy(Client):
+        def get_boot_config(self, context, node, name):
+            return {}['no such key']
+
+    _node, mac = make_node()
+    make_app(client=Buggy()).get('/v1/boot/%s/boot.ipxe' % mac, status=404)
+    [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    import traceback
+    frames = traceback.extract_tb(record.exc_info[2])
+    assert frames[-1].name == 'get_boot_config'
+    assert "{}['no such key']" in frames[-1].line
 
 
 def test_refused_state_log_names_node_and_state(make_node, caplog):
@@ -400,6 +426,36 @@ def test_concurrency_cap_refuses_at_once(make_node, boot_config_overrides):
         t.join(10)
     assert results == [200, 200]
     assert app.get('/v1/boot/%s/boot.ipxe' % mac).status_int == 200
+
+
+def test_refusals_are_summarised_at_warning(make_node, caplog,
+                                            boot_config_overrides):
+    """An allow-list that refuses every machine shows in a default log, and
+    a flood of refusals is one line, not one per request."""
+    caplog.set_level(logging.INFO, logger='ironic_boot_config_mw')
+    _node, mac = make_node()
+    boot_config_overrides('allowed_source_cidrs', ['192.0.2.0/24'])
+    app = make_app()
+    for n in range(50):
+        app.get('/v1/boot/%s/boot.ipxe' % mac, status=404,
+                extra_environ={'REMOTE_ADDR': '198.51.100.%d' % n})
+    warnings = [r.getMessage() for r in caplog.records
+                if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert 'Refused 1 /v1/boot request(s)' in warnings[0]
+    assert '[boot_config]allowed_source_cidrs 1' in warnings[0]
+    assert 'the last from 198.51.100.0: source not in ' \
+        'allowed_source_cidrs' in warnings[0]
+    # The next summary, once due, counts the other 49.
+    refusals = app.app.refusals
+    refusals._due = 0
+    app.get('/v1/boot/%s/boot.ipxe' % mac,
+            extra_environ={'REMOTE_ADDR': '192.0.2.1'})
+    warnings = [r.getMessage() for r in caplog.records
+                if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert 'Refused 49 /v1/boot request(s)' in warnings[1]
+    assert 'the last from 198.51.100.49' in warnings[1]
 
 
 def test_request_body_is_never_read(make_node):

@@ -1,5 +1,6 @@
 import pytest
 
+from ironic_boot_config_mw import exception
 from ironic_boot_config_mw.api import request
 
 MAC = '52:54:00:ab:cd:ef'
@@ -63,7 +64,7 @@ def test_parse_valid(path, expected):
                  id='double-encoded'),
 ])
 def test_parse_refuses(path):
-    with pytest.raises(request.MalformedPath):
+    with pytest.raises(exception.MalformedPath):
         request.parse(path)
 
 

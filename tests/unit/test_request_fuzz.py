@@ -5,6 +5,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 import pytest
 
+from ironic_boot_config_mw import exception
 from ironic_boot_config_mw.api import request
 
 octets = st.lists(st.integers(0, 255), min_size=6, max_size=6)
@@ -37,7 +38,7 @@ def test_any_text_parses_or_is_refused_never_partly(text):
     path = '/v1/boot/' + text
     try:
         mac, name = request.parse(path)
-    except request.MalformedPath:
+    except exception.MalformedPath:
         return
     # Accepted: it is exactly <mac>/<name> and nothing else.
     segment = text.split('/')[0].replace('%3A', ':').replace('%3a', ':')
@@ -59,7 +60,7 @@ def test_a_foreign_character_anywhere_is_refused(values, name, intruder,
         return
     try:
         parsed = request.parse(mangled)
-    except request.MalformedPath:
+    except exception.MalformedPath:
         return
     # Only harmless spellings may survive, e.g. a '.' inside the name.
     assert parsed[0] == ':'.join('%02x' % v for v in values)
@@ -68,5 +69,5 @@ def test_a_foreign_character_anywhere_is_refused(values, name, intruder,
 
 @pytest.mark.parametrize('length', [65, 200, 10000])
 def test_over_long_names_refused(length):
-    with pytest.raises(request.MalformedPath):
+    with pytest.raises(exception.MalformedPath):
         request.parse('/v1/boot/52:54:00:ab:cd:ef/' + 'a' * length)

@@ -4,6 +4,7 @@ from ironic.common import pxe_utils
 from ironic.conf import CONF
 import pytest
 
+from ironic_boot_config_mw import exception
 from ironic_boot_config_mw.shim import root_script
 
 API = 'http://10.0.0.1:6385'
@@ -73,7 +74,7 @@ def test_url_from_the_service_catalog(template, overrides):
 def test_no_url_is_a_clear_error(template, overrides):
     overrides('ipxe_config_api_root_url', None, 'pxe')
     overrides('endpoint_override', None, 'service_catalog')
-    with pytest.raises(root_script.RootScriptError,
+    with pytest.raises(exception.RootScriptError,
                        match='set \\[pxe\\]ipxe_config_api_root_url'):
         root_script.ensure_template(CONF)
     assert not template.exists()
@@ -84,7 +85,7 @@ def test_never_overwrites_ironics_own_template(overrides):
     overrides('ipxe_boot_script', root_script.STOCK_TEMPLATE, 'pxe')
     with open(root_script.STOCK_TEMPLATE) as f:
         before = f.read()
-    with pytest.raises(root_script.RootScriptError, match="Ironic's own"):
+    with pytest.raises(exception.RootScriptError, match="Ironic's own"):
         root_script.ensure_template(CONF)
     with open(root_script.STOCK_TEMPLATE) as f:
         assert f.read() == before
@@ -93,7 +94,7 @@ def test_never_overwrites_ironics_own_template(overrides):
 def test_never_overwrites_a_foreign_template(template):
     template.parent.mkdir()
     template.write_text('#!ipxe\n# the operator\'s own\n')
-    with pytest.raises(root_script.RootScriptError, match='not written by'):
+    with pytest.raises(exception.RootScriptError, match='not written by'):
         root_script.ensure_template(CONF)
     assert template.read_text() == '#!ipxe\n# the operator\'s own\n'
 

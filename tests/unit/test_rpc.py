@@ -35,16 +35,19 @@ class Registry:
         return self.provider
 
 
-def test_manager_exposes_only_its_two_methods():
+def test_manager_exposes_only_its_methods():
+    """And prepare_host, which Ironic's service base calls and Ironic's
+    server publishes as it does the conductor's: it does nothing."""
     from ironic.common.json_rpc import server
-    methods = server._build_method_map(manager.BootConfigManager(None))
-    assert sorted(methods) == ['get_boot_config', 'ping']
+    methods = server._build_method_map(manager.ShimManager(None, Registry(1)))
+    assert sorted(methods) == ['get_boot_config', 'ping', 'prepare_host']
+    assert methods['prepare_host']() is None
 
 
 def test_ping_says_what_the_shim_serves():
     from ironic_boot_config_mw.providers import dispatch
     registry = dispatch.ProviderRegistry(['ipxe', 'pxe', 'fake'])
-    assert manager.BootConfigManager(registry, '127.0.0.2').ping(None) == {
+    assert manager.ShimManager('127.0.0.2', registry).ping(None) == {
         'host': '127.0.0.2', 'providers': ['ipxe', 'pxe'], 'native': [],
         'rpc_api_version': rpc.RPC_API_VERSION}
 
@@ -56,7 +59,7 @@ def test_manager_sends_not_found_as_ironic_not_found(monkeypatch, caplog):
         raise exception.BootConfigNotFound(reason='nothing here')
 
     monkeypatch.setattr(manager.dispatch, 'get_boot_config', refuse)
-    mgr = manager.BootConfigManager(Registry(None))
+    mgr = manager.ShimManager(None, Registry(None))
     with pytest.raises(Exception) as info:
         mgr.get_boot_config(None, 'node-1', 'boot.ipxe')
     # oslo.messaging wraps expected exceptions; both transports unwrap.
@@ -69,5 +72,6 @@ def test_manager_sends_not_found_as_ironic_not_found(monkeypatch, caplog):
 def test_manager_answers_in_wire_form(monkeypatch):
     monkeypatch.setattr(manager.dispatch, 'get_boot_config',
                         lambda *a: base.BootConfig(b'ok'))
-    result = manager.BootConfigManager(None).get_boot_config(None, 'n', 'x')
+    result = manager.ShimManager(None, Registry(None)).get_boot_config(
+        None, 'n', 'x')
     assert rpc.from_wire(result) == base.BootConfig(b'ok')

@@ -10,13 +10,13 @@ from ironic.common import hash_ring
 from ironic.common import rpc as ironic_rpc
 from ironic.conf import CONF
 from ironic.tests.unit.db import utils as db_utils
+import oslo_messaging as messaging
 from oslo_messaging import opts as messaging_opts
 import pytest
 
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw.api import rpcapi
 from ironic_boot_config_mw.providers import base
-from ironic_boot_config_mw.providers import dispatch
 from ironic_boot_config_mw.shim import manager
 from ironic_boot_config_mw.shim import service
 from tests.harness import net
@@ -80,9 +80,8 @@ def serve(transport, overrides, tmp_path):
                 sslutils.register_opts(CONF)
                 overrides('cert_file', cert, 'ssl')
                 overrides('key_file', key, 'ssl')
-    registry = dispatch.ProviderRegistry(['ipxe'])
-    svc = service.BootConfigService(HOST,
-                                    manager.BootConfigManager(registry, HOST))
+    overrides('enabled_boot_interfaces', ['ipxe'])
+    svc = service.ShimRPCService(HOST)
     svc.start()
     return svc
 
@@ -117,6 +116,34 @@ def test_round_trip(transport, conductor, make_node, overrides, tmp_path):
             'host': HOST, 'providers': ['ipxe'], 'native': [],
             'rpc_api_version': '1.2'}
         assert client.conductors() == [HOST]
+    finally:
+        svc.stop()
+
+
+class OldShimManager(manager.ShimManager):
+    """The shim of the release before: RPC 1.1, no ping."""
+
+    target = messaging.Target(version='1.1')
+    ping = None
+
+
+@pytest.mark.parametrize('transport', ['json-rpc', 'oslo'])
+def test_a_shim_of_the_release_before_serves_every_boot(
+        transport, conductor, make_node, overrides, tmp_path, monkeypatch):
+    """Each call is sent as the oldest version that has it: a 1.1 shim
+    answers get_boot_config; only ping, which it lacks, fails."""
+    node, _mac = make_node()
+    test_providers.write_config(node.uuid, b'#!ipxe\nold shim\n')
+    monkeypatch.setattr(manager, 'ShimManager', OldShimManager)
+    svc = serve(transport, overrides, tmp_path)
+    try:
+        client = rpcapi.BootConfigAPI(CONF)
+        ctx = ironic_context.get_admin_context()
+        node_obj = objects.Node.get_by_uuid(ctx, node.uuid)
+        config, _host = client.get_boot_config(ctx, node_obj, 'boot.ipxe')
+        assert config.body == b'#!ipxe\nold shim\n'
+        with pytest.raises(Exception):
+            client.ping(ctx, HOST)
     finally:
         svc.stop()
 
@@ -159,7 +186,8 @@ def test_reconnects_when_the_shim_closed_a_kept_alive_connection(overrides):
             self.send_header('Content-Length', str(len(body)))
             self.end_headers()
             self.wfile.write(body)
-            answers.append(request['params']['node_id'])
+            answers.append((request['params']['node_id'],
+                            request['params']['rpc.version']))
             self.close_connection = True   # without saying so
 
         def log_message(self, *args):
@@ -174,12 +202,12 @@ def test_reconnects_when_the_shim_closed_a_kept_alive_connection(overrides):
         client = rpcapi.BootConfigAPI(CONF)._call.args[0]
         ctx = ironic_context.get_admin_context()
         for n in range(3):
-            assert client.call(ctx, HOST, 'get_boot_config',
+            assert client.call(ctx, HOST, 'get_boot_config', '1.1',
                                node_id='n%d' % n) == ['text/plain', 'b2s=']
     finally:
         server.shutdown()
         server.server_close()
-    assert answers == ['n0', 'n1', 'n2']
+    assert answers == [('n0', '1.1'), ('n1', '1.1'), ('n2', '1.1')]
 
 
 @pytest.mark.parametrize('ring_host,expected', [
