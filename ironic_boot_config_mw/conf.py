@@ -13,6 +13,9 @@ import ipaddress
 from ironic.common import keystone
 from ironic.conf import json_rpc as ironic_json_rpc
 from oslo_config import cfg
+from oslo_log import log
+
+LOG = log.getLogger(__name__)
 
 #: Option group of the shim's JSON-RPC server and of the API's client for it.
 JSON_RPC_GROUP = 'boot_config_json_rpc'
@@ -24,8 +27,10 @@ api_opts = [
                 default=True,
                 help='Serve /v1/boot only for nodes in a "* wait" provision '
                      'state (wait call-back, clean wait, inspect wait, '
-                     'rescue wait, service wait). Operators using fast-track '
-                     'may want to set this to False.'),
+                     'rescue wait, service wait) or, for a node with fast '
+                     'track ([deploy]fast_track, or its driver_info/'
+                     'fast_track), in a state where Ironic\'s own /v1/lookup '
+                     'answers it (states.FASTTRACK_LOOKUP_ALLOWED_STATES).'),
 ]
 
 pxe_opts = [
@@ -146,6 +151,33 @@ def validate(conf):
     except ValueError as exc:
         raise cfg.ConfigFileValueError(
             'Invalid [boot_config]allowed_source_cidrs: %s' % exc) from None
+
+
+def validate_sources(conf):
+    """On a unix socket the allow-list needs the proxy's forwarded header.
+
+    Behind a proxy on ``[api]unix_socket`` no request has a TCP peer: the
+    only source is the ``X-Forwarded-For`` the proxy adds, which counts only
+    with ``[oslo_middleware]enable_proxy_headers_parsing``. Without it an
+    allow-list would refuse every machine, silently; the rate limit would
+    see all of them as one source.
+    """
+    if not conf.api.unix_socket or \
+            conf.oslo_middleware.enable_proxy_headers_parsing:
+        return
+    if conf.boot_config.allowed_source_cidrs:
+        raise cfg.ConfigFileValueError(
+            'Invalid [boot_config]allowed_source_cidrs: the API listens on '
+            'the unix socket [api]unix_socket = %s, where no request has a '
+            'source address; set [oslo_middleware]'
+            'enable_proxy_headers_parsing = True, so that the allow-list '
+            'sees the client in the X-Forwarded-For header of the proxy in '
+            'front of it' % conf.api.unix_socket)
+    if conf.boot_config.rate_limit:
+        LOG.warning('[boot_config]rate_limit sees every machine as one '
+                    'source: the API listens on the unix socket '
+                    '[api]unix_socket and [oslo_middleware]'
+                    'enable_proxy_headers_parsing is False')
 
 
 def _own_opts():

@@ -17,7 +17,13 @@ first at WARNING at once, then one WARNING summary a minute at the most.
 The source is the TCP peer (REMOTE_ADDR). ``X-Forwarded-For`` and
 ``Forwarded`` are client-controlled and count only when the operator says a
 proxy sets them (Ironic's ``[oslo_middleware]enable_proxy_headers_parsing``):
-then the LAST hop, the one that trusted proxy added, is the source.
+then the LAST hop, the one that trusted proxy added, is the source. Behind a
+proxy on a unix socket (Metal3's and Bifrost's TLS shape) there is no TCP
+peer at all: the forwarded header is the only source there is.
+
+An IPv4 machine reaching a dual-stack socket (``[api]host_ip = ::``, as
+Metal3 listens) arrives as ``::ffff:a.b.c.d``: it is the IPv4 address
+``a.b.c.d``, matched against IPv4 networks and logged as such.
 """
 
 import collections
@@ -48,13 +54,18 @@ def source_address(environ, trust_forwarded):
 
 
 def _bare(address):
-    """'"[2001:db8::1]:4711"' -> '2001:db8::1'; '192.0.2.1:80' -> ..."""
+    """'"[2001:db8::1]:4711"' -> '2001:db8::1'; '192.0.2.1:80' -> ...;
+    '::ffff:192.0.2.1' -> '192.0.2.1'."""
     address = address.strip().strip('"')
     if address.startswith('['):
-        return address[1:].split(']', 1)[0]
-    if address.count(':') == 1:
-        return address.split(':', 1)[0]
-    return address
+        address = address[1:].split(']', 1)[0]
+    elif address.count(':') == 1:
+        address = address.split(':', 1)[0]
+    try:
+        mapped = ipaddress.IPv6Address(address).ipv4_mapped
+    except ValueError:
+        return address
+    return str(mapped) if mapped else address
 
 
 class SourceFilter:

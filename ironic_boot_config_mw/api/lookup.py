@@ -1,5 +1,13 @@
 """MAC -> port -> node, in one read-only query, and the state gate.
 
+The gate is Ironic's own ``/v1/lookup`` rule: a node waiting to boot (a
+``* wait`` state), or, for a node with fast track (``[deploy]fast_track``,
+or its ``driver_info/fast_track``, read by Ironic's own
+``utils.fast_track_enabled``), any of Ironic's
+``states.FASTTRACK_LOOKUP_ALLOWED_STATES``: a fast-tracked machine that
+reboots in ``manageable`` or ``available`` gets the script Ironic kept for
+it. Only that case reads ``driver_info``, in a second query.
+
 The query runs on Ironic's own tables (``ironic.db.sqlalchemy.models``) and
 Ironic's own engine (the oslo.db ``enginefacade`` Ironic configures), but on
 a SQLite file, where that engine opens a connection per request. It is
@@ -13,7 +21,9 @@ import contextlib
 import threading
 import typing
 
+from ironic.common import exception as ironic_exception
 from ironic.common import states
+from ironic.common import utils as ironic_utils
 from ironic.db.sqlalchemy import models
 from oslo_db.sqlalchemy import enginefacade
 import sqlalchemy as sa
@@ -34,6 +44,8 @@ _QUERY = (
     .select_from(_ports.join(_nodes, _ports.c.node_id == _nodes.c.id))
     .where(_ports.c.address == sa.bindparam('address'))
 )
+_DRIVER_INFO = (sa.select(_nodes.c.driver_info)
+                .where(_nodes.c.uuid == sa.bindparam('uuid')))
 
 
 class Node(typing.NamedTuple):
@@ -58,8 +70,8 @@ def _is_sqlite_file(url):
 class NodeLookup:
     """Finds the node that may boot from a MAC address.
 
-    :param restrict: only nodes in :data:`WAIT_STATES` qualify
-        (``[api]restrict_boot_config``).
+    :param restrict: only nodes in :data:`WAIT_STATES` qualify, and with
+        fast track those of Ironic's lookup (``[api]restrict_boot_config``).
     :param max_connections: how many lookups may hold a database connection
         at once: ``[database]max_pool_size``. Beyond the pool, SQLAlchemy
         opens a connection per checkout and closes it on return (a TCP and
@@ -104,8 +116,35 @@ class NodeLookup:
                 reason='port %s is not PXE-enabled' % row.port_uuid)
         node = Node(row.uuid, row.driver, row.conductor_group or '',
                     row.provision_state, row.boot_interface)
-        if self.restrict and node.provision_state not in WAIT_STATES:
+        if (self.restrict and node.provision_state not in WAIT_STATES
+                and not self._fast_tracked(node)):
             raise exception.BootConfigNotFound(
                 reason='node %s is in provision state "%s", not a wait '
-                       'state' % (node.uuid, node.provision_state))
+                       'state%s' % (node.uuid, node.provision_state,
+                                    self._fast_track_reason(node)))
         return node
+
+    def _fast_tracked(self, node):
+        """Whether fast track admits the node, as /v1/lookup decides."""
+        if node.provision_state not in states.FASTTRACK_LOOKUP_ALLOWED_STATES:
+            return False
+        with self._slots, self._connect() as conn:
+            driver_info = conn.execute(_DRIVER_INFO,
+                                       {'uuid': node.uuid}).scalar()
+        try:
+            return ironic_utils.fast_track_enabled(
+                _WithDriverInfo(driver_info or {}))
+        except ironic_exception.InvalidParameterValue:
+            return False
+
+    @staticmethod
+    def _fast_track_reason(node):
+        if node.provision_state in states.FASTTRACK_LOOKUP_ALLOWED_STATES:
+            return ' and fast track is off for it'
+        return ''
+
+
+class _WithDriverInfo(typing.NamedTuple):
+    """What Ironic's fast_track_enabled() reads of a node."""
+
+    driver_info: dict

@@ -36,11 +36,13 @@ import sqlalchemy as sa
 
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw import exception
+from ironic_boot_config_mw import root_script
 from ironic_boot_config_mw.api import admission
 from ironic_boot_config_mw.api import explain
 from ironic_boot_config_mw.api import lookup
 from ironic_boot_config_mw.api import request
 from ironic_boot_config_mw.api import rpcapi
+from ironic_boot_config_mw.api import startup
 
 LOG = log.getLogger(__name__)
 
@@ -77,10 +79,21 @@ class BootConfigMiddleware:
 
     def __init__(self, application, conf=None, find_node=None, client=None):
         conf = cfg.CONF if conf is None else conf
+        try:
+            self._configure(application, conf, find_node, client)
+        except startup.ERRORS as exc:
+            error = exc
+        else:
+            return
+        # (Outside the handler: the log line says the error once.)
+        startup.refuse(error)
+
+    def _configure(self, application, conf, find_node, client):
         bc_conf.register_opts(conf)
         # Ironic's app registers it too; a paste pipeline may not.
         conf.register_opts(http_proxy_to_wsgi.OPTS, group='oslo_middleware')
         bc_conf.validate(conf)
+        bc_conf.validate_sources(conf)
         self.application = application
         options = conf.boot_config
         self.trust_forwarded = (
@@ -101,6 +114,9 @@ class BootConfigMiddleware:
         # Ironic's own metrics: statsd or collector as [metrics] says.
         self.metrics = metrics_utils.get_metrics_logger('boot_config',
                                                         host=conf.host)
+        if root_script.conductor_in_process():
+            # The all-in-one ironic: its conductor renders the root script.
+            root_script.link_in_process(conf)
         LOG.info('Boot configuration API enabled at %s/<MAC>/<NAME> '
                  '(restrict_boot_config=%s, rpc_transport=%s, '
                  'allowed_source_cidrs=%s, rate_limit=%s/s burst %s, '

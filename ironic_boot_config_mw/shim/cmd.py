@@ -29,7 +29,7 @@ import oslo_messaging as messaging
 
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw import exception
-from ironic_boot_config_mw.shim import root_script
+from ironic_boot_config_mw import root_script
 from ironic_boot_config_mw.shim import service
 
 CONF = cfg.CONF

@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -70,3 +71,56 @@ def test_the_former_name_still_runs_the_shim_and_says_so(tmp_path):
     assert 'rpc_timeout' in result.stderr
     assert 'ironic-boot-config-conductor is deprecated' in \
         result.stdout + result.stderr
+
+
+def start_failure(workdir, **spec):
+    """Start a cluster that must not start: ``(the process that exited,
+    seconds until the harness saw it)``."""
+    c = cluster_mod.IronicCluster(str(workdir), db='sqlite',
+                                  conductor_hosts=['127.0.0.2'], **spec)
+    started = time.monotonic()
+    try:
+        with pytest.raises(RuntimeError, match='exited with'):
+            c.start(timeout=120)
+        took = time.monotonic() - started
+        exited = [p for p in c.processes if not p.alive()]
+        assert len(exited) == 1, [p.name for p in exited]
+        return exited[0], took
+    finally:
+        c.stop()
+
+
+def test_all_in_one_exits_with_the_one_error(tmp_path):
+    """The all-in-one ironic builds the API in a worker that oslo.service
+    would respawn forever; it exits instead, saying why once."""
+    proc, took = start_failure(
+        tmp_path, all_in_one=True, rpc_transport='none',
+        extra_conf={'boot_config': {'allowed_source_cidrs': 'not-a-cidr'}})
+    log = proc.log()
+    print('\nironic exited %d after %.1f s:\n%s' % (
+        proc.returncode, took, '\n'.join(
+            line for line in log.splitlines() if 'CRITICAL' in line)))
+    assert proc.returncode == 1 and took < 60
+    assert [line for line in log.splitlines()
+            if 'allowed_source_cidrs' in line] == [
+        line for line in log.splitlines() if 'CRITICAL' in line]
+    assert log.count('cannot start') == 1
+    assert 'Traceback' not in log
+
+
+@pytest.mark.parametrize('all_in_one', [True, False],
+                         ids=['ironic', 'ironic-api'])
+def test_unix_socket_allow_list_needs_the_proxys_header(tmp_path,
+                                                        all_in_one):
+    spec = dict(all_in_one=True, rpc_transport='none') if all_in_one \
+        else {}
+    proc, _took = start_failure(tmp_path, extra_conf={
+        'api': {'unix_socket': str(tmp_path / 'ironic.sock')},
+        'boot_config': {'allowed_source_cidrs': '192.0.2.0/24'}}, **spec)
+    assert proc.name == ('conductor-0' if all_in_one else 'api')
+    assert proc.returncode != 0
+    message = [line for line in proc.log().splitlines()
+               if '[api]unix_socket' in line]
+    assert message, proc.log()[-2000:]
+    assert '[oslo_middleware]enable_proxy_headers_parsing' in message[-1]
+    assert '[boot_config]allowed_source_cidrs' in message[-1]

@@ -165,11 +165,6 @@ class IronicCluster:
                     net.wait_for(lambda: os.path.exists(c.template)
                                  or self.check_alive(), timeout,
                                  'the root template')
-            elif self.spec.boot_config_api:
-                subprocess.run([os.path.join(BIN, 'ironic-boot-config-'
-                                             'root-template'),
-                                '--config-file', c.conf_path], check=True,
-                               timeout=120, capture_output=True)
             self._spawn_conductor(c)
         if self.spec.all_in_one:
             self.api_process = self.conductors[self.api_host_conductor].process

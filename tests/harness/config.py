@@ -76,9 +76,13 @@ def _conductor_host(conf, cluster, c):
         'instance_master_path': os.path.join(c.http_root, 'master_images')}
     if cluster.spec.boot_config_api:
         conf['pxe'].update(
-            ipxe_use_boot_config_api='true', ipxe_boot_script=c.template,
+            ipxe_use_boot_config_api='true',
             ipxe_config_api_root_url='http://%s:%d' % (
                 cluster.spec.http_host, cluster.api_port))
+        if cluster.spec.rpc_transport != 'none':
+            # A shim writes the template for its conductor. The all-in-one
+            # ironic without one needs nothing else: its filter links.
+            conf['pxe']['ipxe_boot_script'] = c.template
 
 
 def write(path, conf):

@@ -23,9 +23,10 @@ class ClusterSpec:
     :param api_port: the API's port (default: a free one).
     :param http_host: the host in each conductor's ``[deploy]http_url``:
         how the booting machine reaches this host (QEMU: 10.0.2.2).
-    :param boot_config_api: set ``[pxe]ipxe_use_boot_config_api`` with the
-        template at ``<workdir>/templates-N/boot.ipxe`` and the API's root
-        URL on ``http_host``.
+    :param boot_config_api: set ``[pxe]ipxe_use_boot_config_api`` and the
+        API's root URL on ``http_host``; with shims, the template at
+        ``<workdir>/templates-N/boot.ipxe`` too (the all-in-one ``ironic``
+        without one needs nothing else).
     :param deploy_kernel: a file to use as every node's deploy kernel.
     :param api_server: how the API is served: ``ironic-api`` with
         ``[api]middleware = boot_config``; ``wsgi``: gunicorn on

@@ -59,11 +59,11 @@ def make_node(ironic_db):
     from oslo_utils import uuidutils
 
     def make(provision_state='clean wait', pxe_enabled=True,
-             boot_interface='ipxe'):
+             boot_interface='ipxe', **fields):
         node = db_utils.create_test_node(
             uuid=uuidutils.generate_uuid(), name=None,
             driver='fake-hardware', boot_interface=boot_interface,
-            provision_state=provision_state)
+            provision_state=provision_state, **fields)
         mac = macs.new()  # the DB is shared by the session
         db_utils.create_test_port(node_id=node.id, address=mac,
                                   pxe_enabled=pxe_enabled,

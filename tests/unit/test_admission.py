@@ -116,3 +116,34 @@ def test_refusal_log_first_at_once_then_a_summary_per_interval(caplog):
     clock.now += 600
     log.tick()
     assert len(warnings()) == 2
+
+
+@pytest.mark.parametrize('remote,expected', [
+    ('::ffff:192.0.2.7', '192.0.2.7'),
+    ('::FFFF:192.0.2.7', '192.0.2.7'),
+    ('[::ffff:192.0.2.7]:4711', '192.0.2.7'),
+    ('::ffff:c000:207', '192.0.2.7'),
+    ('2001:db8::7', '2001:db8::7'),
+    ('::1', '::1'),
+    ('', ''),
+    ('not-an-address', 'not-an-address'),
+])
+def test_ipv4_mapped_peers_are_ipv4(remote, expected):
+    """A dual-stack socket ([api]host_ip = ::) sees IPv4 machines as
+    ::ffff:a.b.c.d."""
+    assert admission.source_address({'REMOTE_ADDR': remote}, False) \
+        == expected
+
+
+def test_ipv4_mapped_peer_matches_an_ipv4_network_and_ipv6_still_works():
+    import ipaddress
+    sources = admission.SourceFilter([ipaddress.ip_network('192.0.2.0/24'),
+                                      ipaddress.ip_network('2001:db8::/64')])
+    for remote, allowed in (('::ffff:192.0.2.7', True),
+                            ('::ffff:198.51.100.7', False),
+                            ('2001:db8::7', True), ('2001:db9::7', False)):
+        source = admission.source_address({'REMOTE_ADDR': remote}, False)
+        assert sources.allows(source) is allowed, remote
+    # Trusted forwarded headers are normalised alike.
+    assert admission.source_address(
+        {'HTTP_X_FORWARDED_FOR': '::ffff:192.0.2.7'}, True) == '192.0.2.7'

@@ -85,3 +85,24 @@ def test_list_opts_covers_every_group():
     assert port[0].default == 8091
     # keystoneauth's session options, as Ironic lists them for [json_rpc]
     assert 'cafile' in {o.name for o in groups[bc_conf.JSON_RPC_GROUP]}
+
+
+def test_unix_socket_allow_list_needs_the_proxys_header(conf):
+    from ironic.conf import api
+    from oslo_middleware import http_proxy_to_wsgi
+    api.register_opts(conf)
+    conf.set_override('unix_socket', '/run/ironic/ironic.socket', 'api')
+    conf.set_override('allowed_source_cidrs', ['192.0.2.0/24'],
+                      'boot_config')
+    conf.register_opts(http_proxy_to_wsgi.OPTS, group='oslo_middleware')
+    with pytest.raises(cfg.ConfigFileValueError) as info:
+        bc_conf.validate_sources(conf)
+    for option in ('[boot_config]allowed_source_cidrs', '[api]unix_socket',
+                   '[oslo_middleware]enable_proxy_headers_parsing'):
+        assert option in str(info.value)
+    conf.set_override('enable_proxy_headers_parsing', True,
+                      'oslo_middleware')
+    bc_conf.validate_sources(conf)
+    conf.clear_override('enable_proxy_headers_parsing', 'oslo_middleware')
+    conf.clear_override('allowed_source_cidrs', 'boot_config')
+    bc_conf.validate_sources(conf)   # no allow-list: nothing to refuse

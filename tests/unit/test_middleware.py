@@ -154,6 +154,51 @@ def test_state_gate(make_node, state, restrict):
     assert client.calls == ([(node.uuid, 'boot.ipxe')] if served else [])
 
 
+FAST_TRACK = {
+    # name: ([deploy]fast_track, the node's driver_info/fast_track)
+    'off': (False, None),
+    'on': (True, None),
+    'on-for-the-node': (False, 'true'),
+    'off-for-the-node': (True, 'false'),
+    'invalid-for-the-node': (True, 'perhaps'),
+}
+
+
+@pytest.mark.parametrize('fast_track', sorted(FAST_TRACK))
+@pytest.mark.parametrize('state', ALL_STATES)
+def test_fast_track_admits_what_ironics_lookup_admits(make_node, overrides,
+                                                      state, fast_track):
+    """restrict_boot_config = True: a * wait state, or, for a node with
+    fast track, Ironic's own FASTTRACK_LOOKUP_ALLOWED_STATES."""
+    from ironic.common import states
+    enabled, per_node = FAST_TRACK[fast_track]
+    overrides('fast_track', enabled, 'deploy')
+    node, mac = make_node(provision_state=state, driver_info=(
+        {} if per_node is None else {'fast_track': per_node}))
+    client = Client()
+    resp = make_app(client=client).get('/v1/boot/%s/boot.ipxe' % mac,
+                                       expect_errors=True)
+    fast = per_node == 'true' if per_node in ('true', 'false') else (
+        enabled and per_node is None)
+    served = state in lookup.WAIT_STATES or (
+        fast and state in states.FASTTRACK_LOOKUP_ALLOWED_STATES)
+    assert resp.status_int == (200 if served else 404)
+    assert client.calls == ([(node.uuid, 'boot.ipxe')] if served else [])
+
+
+def test_fast_track_reads_the_states_from_ironic(make_node, overrides,
+                                                 monkeypatch):
+    """Not a copy: a state Ironic adds to its fast-track set counts."""
+    from ironic.common import states
+    overrides('fast_track', True, 'deploy')
+    _node, mac = make_node(provision_state='active')
+    app = make_app()
+    app.get('/v1/boot/%s/boot.ipxe' % mac, status=404)
+    monkeypatch.setattr(states, 'FASTTRACK_LOOKUP_ALLOWED_STATES',
+                        states.FASTTRACK_LOOKUP_ALLOWED_STATES | {'active'})
+    app.get('/v1/boot/%s/boot.ipxe' % mac, status=200)
+
+
 def test_wait_states_are_the_specs():
     assert lookup.WAIT_STATES == {'wait call-back', 'clean wait',
                                   'inspect wait', 'rescue wait',

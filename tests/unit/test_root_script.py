@@ -5,7 +5,7 @@ from ironic.conf import CONF
 import pytest
 
 from ironic_boot_config_mw import exception
-from ironic_boot_config_mw.shim import root_script
+from ironic_boot_config_mw import root_script
 
 API = 'http://10.0.0.1:6385'
 
@@ -117,3 +117,61 @@ def test_off_leaves_other_templates_alone(template, overrides):
     template.write_text('#!ipxe\nmine\n')
     assert root_script.ensure_template(CONF) is None
     assert template.read_text() == '#!ipxe\nmine\n'
+
+
+# -- the all-in-one ironic: one option -------------------------------------
+
+@pytest.fixture
+def all_in_one(tmp_path, overrides, monkeypatch):
+    """Only [pxe]ipxe_use_boot_config_api set (and the root URL), the
+    template option at Ironic's default; the root script Ironic rendered
+    at conductor start is there."""
+    from ironic.common import rpc as ironic_rpc
+    monkeypatch.setattr(ironic_rpc, 'GLOBAL_MANAGER', object())
+    overrides('ipxe_use_boot_config_api', True, 'pxe')
+    overrides('ipxe_config_api_root_url', API, 'pxe')
+    overrides('ipxe_boot_script', root_script.STOCK_TEMPLATE, 'pxe')
+    http_root = tmp_path / 'httproot'
+    http_root.mkdir()
+    overrides('http_root', str(http_root), 'deploy')
+    pxe_utils.create_ipxe_boot_script()   # as at conductor start
+    assert '/v1/boot/' not in (http_root / 'boot.ipxe').read_text()
+    return http_root / 'boot.ipxe'
+
+
+def test_one_option_in_the_all_in_one(all_in_one):
+    assert root_script.conductor_in_process()
+    with open(root_script.STOCK_TEMPLATE) as f:
+        stock = f.read()
+    path = root_script.link_in_process(CONF)
+    # Ironic's render, right away and at every later prepare, links.
+    assert ('chain %s/v1/boot/${net${boot_config_netid}/mac}/boot.ipxe'
+            % API) in all_in_one.read_text()
+    all_in_one.unlink()
+    pxe_utils.create_ipxe_boot_script()   # a prepare_ramdisk
+    assert '/v1/boot/' in all_in_one.read_text()
+    # In this process only, from a private directory; Ironic's file intact.
+    assert CONF.pxe.ipxe_boot_script == path != root_script.STOCK_TEMPLATE
+    assert os.path.basename(path) == 'boot.ipxe'
+    assert oct(os.stat(os.path.dirname(path)).st_mode & 0o777) == '0o700'
+    with open(root_script.STOCK_TEMPLATE) as f:
+        assert f.read() == stock
+
+
+def test_all_in_one_keeps_an_operators_own_template(all_in_one, tmp_path,
+                                                    overrides):
+    own = tmp_path / 'own' / 'boot.ipxe'
+    own.parent.mkdir()
+    own.write_text('#!ipxe\necho my own fallback\n')
+    overrides('ipxe_boot_script', str(own), 'pxe')
+    root_script.link_in_process(CONF)
+    script = all_in_one.read_text()
+    assert script.index('/v1/boot/') < script.index('echo my own fallback')
+    assert own.read_text() == '#!ipxe\necho my own fallback\n'
+
+
+def test_all_in_one_option_off_changes_nothing(all_in_one, overrides):
+    overrides('ipxe_use_boot_config_api', False, 'pxe')
+    assert root_script.link_in_process(CONF) is None
+    assert CONF.pxe.ipxe_boot_script == root_script.STOCK_TEMPLATE
+    assert '/v1/boot/' not in all_in_one.read_text()

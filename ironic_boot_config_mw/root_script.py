@@ -14,15 +14,28 @@ Ironic's stock ``boot.ipxe`` (per-MAC files, then
 ``[pxe]ipxe_fallback_script``): the stock template is embedded as Ironic
 ships it, read from the installed Ironic.
 
-The file is only ever written where ``[pxe]ipxe_boot_script`` points, never
-over Ironic's own template, and never over a file this module did not write.
-With the option False, a template this module wrote is given back Ironic's
-stock content, so turning the feature off is one option.
+Two shapes:
+
+* a conductor of its own (``ironic-conductor``): the shim (or
+  ``ironic-boot-config-root-template``) writes the template where
+  ``[pxe]ipxe_boot_script`` points, before the conductor starts: never over
+  Ironic's own template, never over a file this module did not write. With
+  the option False, a template this module wrote gets Ironic's stock content
+  back, so turning the feature off is one option (:func:`ensure_template`);
+* the all-in-one ``ironic``, whose conductor runs in the process that
+  builds the API: the filter, built just after the conductor started,
+  points ``[pxe]ipxe_boot_script`` of that process at a template in a
+  private directory and has Ironic render the root script again
+  (:func:`link_in_process`). Nothing else to set or run.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
+from ironic.common import pxe_utils
+from ironic.common import rpc as ironic_rpc
 from ironic.drivers.modules import deploy_utils
 from ironic.drivers.modules import pxe_base
 from oslo_log import log
@@ -74,13 +87,58 @@ def api_root_url(conf):
     return url.rstrip('/')
 
 
-def template_text(api_url):
-    """The template: the API loop, then Ironic's stock template."""
-    with open(STOCK_TEMPLATE) as f:
+def template_text(api_url, fallback=STOCK_TEMPLATE):
+    """The template: the API loop, then the template ``fallback``
+    (Ironic's stock one)."""
+    with open(fallback) as f:
         stock = f.read()
     # The stock template's own shebang is replaced by ours.
     stock = stock.split('\n', 1)[1] if stock.startswith('#!ipxe') else stock
     return _API_PART % {'marker': MARKER, 'api': api_url} + stock
+
+
+def conductor_in_process():
+    """Whether this process runs a conductor (the all-in-one ``ironic``):
+    Ironic sets its global manager before it builds the embedded API."""
+    return ironic_rpc.GLOBAL_MANAGER is not None
+
+
+def link_in_process(conf):
+    """Make this process's renders of the root script link to the API.
+
+    For the all-in-one ``ironic``: ``[pxe]ipxe_boot_script`` of THIS process
+    is pointed at a template in a private directory (removed at exit) whose
+    fallback is the template configured (Ironic's stock one, unless the
+    operator has one of their own), then Ironic renders the root script once
+    more: the conductor rendered it at start, just before the API was built.
+    Every later render (each ``prepare_ramdisk``) uses the template too.
+
+    :returns: the template's path, or None when the option is off.
+    :raises: RootScriptError when there is no API URL for the links.
+    """
+    if not conf.pxe.ipxe_use_boot_config_api:
+        return None
+    configured = conf.pxe.ipxe_boot_script
+    current = _read(configured)
+    fallback = configured
+    if current is None or MARKER in current:
+        fallback = STOCK_TEMPLATE
+    text = template_text(api_root_url(conf), fallback)
+    directory = tempfile.mkdtemp(prefix='ironic-boot-config-')
+    atexit.register(shutil.rmtree, directory, True)
+    # The basename names the rendered file: <http_root>/boot.ipxe.
+    path = os.path.join(directory, os.path.basename(configured))
+    _write(path, text)
+    conf.set_override('ipxe_boot_script', path, 'pxe')
+    rendered = os.path.join(conf.deploy.http_root, os.path.basename(path))
+    if os.path.exists(rendered):
+        # Ironic's own render, as at conductor start (an iPXE interface
+        # is enabled: it wrote the stock script already).
+        pxe_utils.create_ipxe_boot_script()
+    LOG.info('The root iPXE script %s links to the boot configuration API '
+             'at %s ([pxe]ipxe_boot_script of this process: %s)', rendered,
+             api_root_url(conf), path)
+    return path
 
 
 def _read(path):
@@ -113,8 +171,9 @@ def ensure_template(conf):
         raise exception.RootScriptError(
             '[pxe]ipxe_use_boot_config_api needs [pxe]ipxe_boot_script to '
             'name a file for the generated template, e.g. '
-            '/var/lib/ironic/boot-config/boot.ipxe (it is Ironic\'s own %s)'
-            % STOCK_TEMPLATE)
+            '/var/lib/ironic/boot-config/boot.ipxe (it is Ironic\'s own %s): '
+            'the shim writes it for the conductor beside it (an all-in-one '
+            'ironic without a shim needs no template)' % STOCK_TEMPLATE)
     if current is not None and not ours:
         raise exception.RootScriptError(
             '%s ([pxe]ipxe_boot_script) was not written by '
