@@ -10,9 +10,18 @@
 It demands the local services the spec needs (a failure in CI, a skip
 elsewhere), gives the cluster a fresh work directory, starts it, and stops
 everything it started when the ``with`` ends, however it ends.
+
+``before_start(cluster)`` runs between building the cluster and starting it
+(e.g. the proxies in front of its API: processes it appends to
+``cluster.processes`` are stopped with the cluster). ``traversable=True``
+puts the work directory where other users may read it (httpd's workers run
+as www-data), removed at the end.
 """
 
 import contextlib
+import os
+import shutil
+import tempfile
 
 import pytest
 
@@ -25,13 +34,28 @@ from tests.harness.spec import ClusterSpec
 @pytest.fixture(scope='module')
 def launch(tmp_path_factory):
     @contextlib.contextmanager
-    def launch_(name='cluster', **fields):
+    def launch_(name='cluster', before_start=None, traversable=False,
+                **fields):
         spec = ClusterSpec(**fields)
         if database.SERVICE[spec.db]:
             services.require(database.SERVICE[spec.db])
         if spec.rpc_transport == 'oslo':
             services.require('rabbitmq')
-        workdir = str(tmp_path_factory.mktemp(name))
-        with cluster_mod.IronicCluster(workdir, spec) as cluster:
-            yield cluster
+        if traversable:
+            workdir = tempfile.mkdtemp(prefix='ibc-%s-' % name)
+            os.chmod(workdir, 0o755)
+        else:
+            workdir = str(tmp_path_factory.mktemp(name))
+        try:
+            cluster = cluster_mod.IronicCluster(workdir, spec)
+            try:
+                if before_start is not None:
+                    before_start(cluster)
+                cluster.start()
+                yield cluster
+            finally:
+                cluster.stop()
+        finally:
+            if traversable:
+                shutil.rmtree(workdir, ignore_errors=True)
     return launch_

@@ -30,36 +30,42 @@ class IronicClient:
         ``deploy_ramdisk`` (in ``[conductor]file_url_allowed_paths``).
     """
 
-    def __init__(self, url, auth=None, deploy_images=None):
+    def __init__(self, url, auth=None, deploy_images=None, verify=True):
         self.url = url
         self.deploy_images = deploy_images
         self.session = requests.Session()
         self.session.headers.update(LATEST)
         self.session.auth = auth
+        self.session.verify = verify
         self._warm = set()  # conductors that cleaned a node already
 
     def get(self, path, **kwargs):
         """An authenticated GET; the response, whatever its status."""
-        kwargs.setdefault('timeout', 30)
-        return self.session.get(self.url + path, **kwargs)
+        return self.session.get(self.url + path, **self._options(kwargs))
 
     def call(self, method, path, **kwargs):
         """An authenticated request; its JSON. Raises on an error status."""
-        kwargs.setdefault('timeout', 30)
-        resp = self.session.request(method, self.url + path, **kwargs)
+        resp = self.session.request(method, self.url + path,
+                                    **self._options(kwargs))
         if resp.status_code >= 400:
             raise RuntimeError('%s %s: %s %s' % (method, path,
                                                  resp.status_code, resp.text))
         return resp.json() if resp.content else None
+
+    def _options(self, kwargs):
+        kwargs.setdefault('timeout', 30)
+        # Per request: REQUESTS_CA_BUNDLE would override the session's.
+        kwargs.setdefault('verify', self.session.verify)
+        return kwargs
 
     # -- /v1/boot, without credentials ------------------------------------
 
     def boot(self, mac, name='boot.ipxe', method='GET', raw_path=None,
              **kwargs):
         """``/v1/boot/<mac>/<name>`` (or ``raw_path``) as a machine asks."""
-        kwargs.setdefault('timeout', 30)
         return requests.request(method, self.url + (
-            raw_path or '/v1/boot/%s/%s' % (mac, name)), **kwargs)
+            raw_path or '/v1/boot/%s/%s' % (mac, name)),
+            **self._options(kwargs))
 
     # -- nodes ------------------------------------------------------------
 

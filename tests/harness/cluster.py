@@ -34,6 +34,10 @@ SHIM = 'ironic-boot-config-shim'
 ADMIN = ('admin', 'password')
 
 
+def _config_flag(path):
+    return '--config-dir' if os.path.isdir(path) else '--config-file'
+
+
 def ironic_has_api_middleware():
     """Whether this Ironic loads [api]middleware (2026.1 / 35.0 and newer)."""
     from ironic.conf import api
@@ -59,6 +63,7 @@ class IronicCluster:
         self.processes = []
         self.http_servers = {}
         self.api_process = None
+        self._api_urls = {}
         hosts = list(spec.conductor_hosts)
         self.api_host = hosts[0] if spec.api_per_host else '127.0.0.1'
         self.api_port = spec.api_port or (
@@ -106,22 +111,53 @@ class IronicCluster:
 
     @property
     def api_url(self):
-        return 'http://%s:%d' % (self.api_host, self.api_port)
+        """Where clients reach the API (a proxy's URL, if one is set)."""
+        return self.api_url_of(self.api_host)
 
     def api_url_of(self, host):
         """The API of the replica on ``host`` (``api_per_host``)."""
-        return 'http://%s:%d' % (host, self.api_port)
+        return self._api_urls.get(host) or self._api_urls.get(None) or \
+            'http://%s:%d' % (host, self.api_port)
+
+    def reach_api_at(self, url, host=None, auth=None, verify=True):
+        """Clients reach the API (of the replica on ``host``) at ``url``:
+        a proxy in front of it. Call before :meth:`start`: it is also the
+        API URL the conductors give ramdisks."""
+        self._api_urls[host] = url
+        if host in (None, self.api_host):
+            self.client = client_mod.IronicClient(
+                url, auth or self.client.session.auth,
+                deploy_images=self.images, verify=verify)
+
+    def api_socket(self, conductor=None):
+        """``[api]unix_socket`` of the API (of ``conductor``'s replica)."""
+        if self.spec.all_in_one and conductor is not None:
+            return os.path.join(self.workdir, 'api-%d.sock' % conductor.index)
+        return os.path.join(self.workdir, 'api.sock')
 
     def write_conf(self, name, conductor=None, overrides=None):
-        """``<workdir>/<name>.conf`` for a process (see config.py)."""
-        return config.write(os.path.join(self.workdir, '%s.conf' % name),
-                            config.ironic_conf(self, conductor, overrides))
+        """The configuration of a process (see config.py): ``<workdir>/
+        <name>.conf``, or with ``config_dir`` the directory ``<workdir>/
+        <name>.d`` holding ``ironic.conf`` and the spec's config files."""
+        conf = config.ironic_conf(self, conductor, overrides)
+        if not self.spec.config_dir:
+            return config.write(os.path.join(self.workdir, '%s.conf' % name),
+                                conf)
+        directory = os.path.join(self.workdir, '%s.d' % name)
+        os.makedirs(directory, exist_ok=True)
+        config.write(os.path.join(directory, 'ironic.conf'), conf)
+        for file_name, text in self.spec.config_files.items():
+            with open(os.path.join(directory, file_name), 'w') as f:
+                f.write(text)
+        return directory
 
     # -- processes -------------------------------------------------------
 
     def spawn(self, name, command, conf_path, bin_dir=BIN):
-        """Start ``<bin_dir>/<command> --config-file <conf_path>``."""
-        argv = [os.path.join(bin_dir, command), '--config-file', conf_path]
+        """Start ``<bin_dir>/<command> --config-file <conf_path>`` (or
+        ``--config-dir``, for a directory)."""
+        argv = [os.path.join(bin_dir, command), _config_flag(conf_path),
+                conf_path]
         proc = process.Process(name, argv,
                                os.path.join(self.workdir, name + '.log'))
         self.processes.append(proc)
@@ -139,19 +175,20 @@ class IronicCluster:
             argv += ['--paste', PASTE_INI]
         else:
             argv.append('ironic_boot_config_mw.wsgi:application')
-        proc = process.Process(name, argv,
-                               os.path.join(self.workdir, name + '.log'),
-                               env=dict(os.environ,
-                                        IRONIC_CONFIG_FILE=conf_path))
+        proc = process.Process(
+            name, argv, os.path.join(self.workdir, name + '.log'),
+            env=dict(os.environ, **{
+                'IRONIC_CONFIG_DIR' if os.path.isdir(conf_path)
+                else 'IRONIC_CONFIG_FILE': conf_path}))
         self.processes.append(proc)
         return proc
 
     def start(self, timeout=90):
         first = self.conductors[self.conductor_hosts[0]]
         conf = self.write_conf('dbsync', first)
-        subprocess.run([os.path.join(BIN, 'ironic-dbsync'), '--config-file',
-                        conf, 'create_schema'], check=True, timeout=120,
-                       capture_output=True)
+        subprocess.run([os.path.join(BIN, 'ironic-dbsync'),
+                        _config_flag(conf), conf, 'create_schema'],
+                       check=True, timeout=120, capture_output=True)
         if not self.spec.all_in_one:
             self.api_process = self.spawn_api(
                 'api', self.write_conf('api'), self.api_port)

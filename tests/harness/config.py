@@ -40,8 +40,8 @@ def ironic_conf(cluster, conductor=None, overrides=None):
                       'file_url_allowed_paths': cluster.images,
                       'heartbeat_interval': '2'},
         'service_catalog': {'endpoint_override': cluster.api_url},
-        'api': {'host_ip': cluster.api_host, 'port': str(cluster.api_port),
-                'api_workers': '1'},
+        'api': {'host_ip': spec.api_host_ip or cluster.api_host,
+                'port': str(cluster.api_port), 'api_workers': '1'},
         'json_rpc': {'auth_strategy': 'noauth'},
         'boot_config_json_rpc': {'auth_strategy': 'noauth',
                                  'port': str(cluster.shim_port)},
@@ -50,6 +50,10 @@ def ironic_conf(cluster, conductor=None, overrides=None):
     }
     if spec.auth_strategy == 'http_basic':
         conf['DEFAULT']['http_basic_auth_user_file'] = cluster.htpasswd
+    if spec.api_unix_socket:
+        # Metal3's mode: a proxy in another container writes to it.
+        conf['api'].update(unix_socket=cluster.api_socket(conductor),
+                           unix_socket_mode='0666')
     if spec.middleware and cluster.api_server == 'ironic-api':
         conf['api']['middleware'] = 'boot_config'
     if conductor is not None:
@@ -66,7 +70,7 @@ def _conductor_host(conf, cluster, c):
     conf['boot_config_json_rpc']['host_ip'] = c.host
     conf['deploy'] = {'http_root': c.http_root, 'http_url': c.http_url}
     if cluster.spec.api_per_host:
-        conf['api']['host_ip'] = c.host
+        conf['api']['host_ip'] = cluster.spec.api_host_ip or c.host
         conf['service_catalog']['endpoint_override'] = cluster.api_url_of(
             c.host)
     conf['pxe'] = {

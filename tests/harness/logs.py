@@ -31,6 +31,36 @@ class BootRequest(typing.NamedTuple):
                 and parts[4] == name)
 
 
+_ACCESS = re.compile(r'^(\d+\.\d+) (\S+) "(\S+) (\S+)[^"]*" (\d{3}) ')
+
+
+class AccessRequest(typing.NamedTuple):
+    """One request, as nginx or httpd logged it (their ``timed`` format)."""
+
+    when: float
+    client: str
+    method: str
+    path: str
+    status: int
+
+
+def access_log(path, since=0.0):
+    """The requests in an nginx or httpd access log since ``since``."""
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return []
+    result = []
+    for line in lines:
+        m = _ACCESS.match(line)
+        if m and float(m.group(1)) >= since - 0.001:
+            result.append(AccessRequest(float(m.group(1)), m.group(2),
+                                        m.group(3), m.group(4),
+                                        int(m.group(5))))
+    return result
+
+
 def boot_requests(text, since=0.0):
     """The /v1/boot requests logged in ``text`` since ``since``."""
     result = []

@@ -1,4 +1,4 @@
-"""nginx from Debian's package, with one server block of the caller's."""
+"""nginx from Debian's package, with the caller's server blocks."""
 
 import os
 import shutil
@@ -6,34 +6,46 @@ import shutil
 from tests.harness import net
 from tests.harness import process
 
+#: The access log: as apache.LOG_FORMAT, for logs.access_log().
+LOG_FORMAT = '$msec $remote_addr "$request" $status $body_bytes_sent ' \
+    '$request_time'
+
 
 def start(workdir, server, access_log=True):
     """nginx on a free loopback port with ``server`` as the body of its one
-    server block; every path it writes stays under ``workdir``.
-
-    :returns: (:class:`~tests.harness.process.Process`, base URL).
-    """
+    server block: ``(Process, base URL)``."""
     port = net.free_port()
-    conf = os.path.join(workdir, 'nginx.conf')
+    proc = start_servers(workdir, ' server {\n  listen 127.0.0.1:%d;\n%s }\n'
+                         % (port, server), [('127.0.0.1', port)],
+                         access_log=access_log)
+    return proc, 'http://127.0.0.1:%d' % port
+
+
+def start_servers(workdir, servers, ports, access_log=True, name='nginx'):
+    """nginx with the ``servers`` (``server {...}`` blocks) in its ``http``
+    block; every path it writes stays under ``workdir``. Waits until it
+    accepts connections on each ``(host, port)`` of ``ports``."""
+    conf = os.path.join(workdir, '%s.conf' % name)
     temp = ''.join(' %s_temp_path %s;\n' % (kind, workdir) for kind in
                    ('client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'))
     with open(conf, 'w') as f:
-        f.write('worker_processes 1;\ndaemon off;\npid %s/nginx.pid;\n'
-                'error_log %s/nginx-error.log;\n'
+        # Workers as root: they read the test's http_root and sockets.
+        f.write('user root;\nworker_processes 1;\ndaemon off;\n'
+                'pid %s/%s.pid;\nerror_log %s/%s-error.log;\n'
                 'events { worker_connections 1024; }\n'
-                'http {\n access_log %s;\n default_type text/plain;\n%s'
-                ' server {\n  listen 127.0.0.1:%d;\n%s }\n}\n'
-                % (workdir, workdir,
-                   os.path.join(workdir, 'nginx-access.log')
-                   if access_log else 'off', temp, port, server))
-    proc = process.Process('nginx', [shutil.which('nginx') or 'nginx', '-c',
-                                     conf, '-p', workdir],
-                           os.path.join(workdir, 'nginx.log'))
+                'http {\n log_format timed \'%s\';\n access_log %s;\n'
+                ' default_type text/plain;\n%s%s}\n'
+                % (workdir, name, workdir, name, LOG_FORMAT,
+                   '%s timed' % os.path.join(workdir, '%s-access.log' % name)
+                   if access_log else 'off', temp, servers))
+    proc = process.Process(name, [shutil.which('nginx') or 'nginx', '-c',
+                                  conf, '-p', workdir],
+                           os.path.join(workdir, '%s.log' % name))
 
     def up():
         if not proc.alive():
-            raise RuntimeError('nginx exited:\n%s' % proc.log())
-        return net.listening('127.0.0.1', port)
+            raise RuntimeError('%s exited:\n%s' % (name, proc.log()))
+        return all(net.listening(host, port) for host, port in ports)
 
-    net.wait_for(up, 30, 'nginx')
-    return proc, 'http://127.0.0.1:%d' % port
+    net.wait_for(up, 30, name)
+    return proc

@@ -36,6 +36,16 @@ class ClusterSpec:
         environment variable IBC_API_SERVER chooses for a whole run.
     :param api_per_host: with ``all_in_one``, each replica's API listens
         on its own host address (Metal3's shape); ``api_url`` is the first.
+    :param api_unix_socket: the API listens on ``[api]unix_socket`` only
+        (Metal3's and Bifrost's TLS shape; a proxy in front reaches it):
+        ``<workdir>/api.sock``, or ``api-N.sock`` per all-in-one replica.
+    :param api_host_ip: ``[api]host_ip`` of the API, if not its host's
+        address (e.g. ``::ffff:127.0.0.1``: a dual-stack socket).
+    :param config_dir: start every process with ``--config-dir`` (as
+        Metal3 runs ``ironic``): its ``ironic.conf`` and ``config_files``
+        in a directory of its own.
+    :param config_files: ``{file name: text}`` added to every process's
+        configuration directory (with ``config_dir``), e.g. a drop-in.
     """
 
     db: str = 'mysql'
@@ -52,6 +62,11 @@ class ClusterSpec:
     deploy_kernel: typing.Optional[str] = None
     api_server: typing.Optional[str] = None
     api_per_host: bool = False
+    api_unix_socket: bool = False
+    api_host_ip: typing.Optional[str] = None
+    config_dir: bool = False
+    config_files: typing.Mapping[str, str] = \
+        dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         # A list given for the hosts is kept as a tuple: the spec is frozen.

@@ -1,8 +1,13 @@
 """Real iPXE firmware under QEMU (Debian's qemu-system-x86 and ipxe).
 
 QEMU's user-mode network answers DHCP with the given boot file; inside the
-guest 10.0.2.2 is this host's 127.0.0.1. Every run is bounded; only the QEMU
-started here is killed, by its pid.
+guest 10.0.2.2 is this host's 127.0.0.1, and a ``forwards`` entry makes a
+guest address reach another loopback address of this host (QEMU's
+``guestfwd``, one socat per connection). BIOS iPXE is ``ipxe.lkrn``; UEFI
+iPXE is ``ipxe.efi`` under OVMF (the snponly.efi that Metal3 and Bifrost
+hand out needs OVMF's PXE over TFTP first, which is slow and unreliable
+under emulation). Every run is bounded; only the QEMU started here is
+killed, by its pid.
 """
 
 import os
@@ -13,6 +18,7 @@ import time
 from tests.harness import services
 
 IPXE_KERNEL = '/usr/lib/ipxe/ipxe.lkrn'
+IPXE_EFI = '/usr/lib/ipxe/ipxe.efi'
 OVMF = '/usr/share/ovmf/OVMF.fd'
 GRUB_MODULES = '/usr/lib/grub/x86_64-efi'
 GUEST_HOST = '10.0.2.2'
@@ -49,14 +55,30 @@ def build_grub(path):
     return path
 
 
-def boot(macs, bootfile_url, until, timeout=90, log_path=None):
-    """Boot iPXE with one virtio NIC per MAC until ``until()`` is true.
+def boot(macs, bootfile_url, until, timeout=90, log_path=None, uefi=False,
+         forwards=()):
+    """Boot iPXE (BIOS, or ``uefi``) with one virtio NIC per MAC until
+    ``until()`` is true. ``forwards``: ``(guest address, port, host
+    address, port)`` tuples.
 
     :returns: seconds it took; raises TimeoutError after ``timeout``.
     """
-    argv = [require_qemu(), '-kernel', IPXE_KERNEL, '-m', '256']
-    return _run(argv, macs, 'bootfile=%s' % bootfile_url, until, timeout,
-                log_path)
+    qemu = require_qemu()
+    if uefi:
+        for path in (OVMF, IPXE_EFI):
+            if not os.path.exists(path):
+                services.require_program(path)  # fails or skips, saying why
+        argv = [qemu, '-bios', OVMF, '-kernel', IPXE_EFI, '-m', '512']
+    else:
+        argv = [qemu, '-kernel', IPXE_KERNEL, '-m', '256']
+    options = 'bootfile=%s' % bootfile_url
+    if forwards:
+        services.require_program('socat')
+    for guest, port, host, host_port in forwards:
+        # QEMU's option syntax doubles commas; socat takes none here.
+        options += ',guestfwd=tcp:%s:%d-cmd:socat - TCP:%s:%d' % (
+            guest, port, host, host_port)
+    return _run(argv, macs, options, until, timeout, log_path)
 
 
 def boot_grub(macs, tftp_dir, until, timeout=120, log_path=None):
