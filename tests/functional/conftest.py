@@ -15,7 +15,7 @@ everything it started when the ``with`` ends, however it ends.
 (e.g. the proxies in front of its API: processes it appends to
 ``cluster.processes`` are stopped with the cluster). ``traversable=True``
 puts the work directory where other users may read it (httpd's workers run
-as www-data), removed at the end.
+as www-data), removed at the end (kept with IBC_KEEP_WORKDIRS=1).
 """
 
 import contextlib
@@ -56,6 +56,6 @@ def launch(tmp_path_factory):
             finally:
                 cluster.stop()
         finally:
-            if traversable:
+            if traversable and not os.environ.get('IBC_KEEP_WORKDIRS'):
                 shutil.rmtree(workdir, ignore_errors=True)
     return launch_

@@ -148,7 +148,7 @@ class IronicCluster:
         config.write(os.path.join(directory, 'ironic.conf'), conf)
         for file_name, text in self.spec.config_files.items():
             with open(os.path.join(directory, file_name), 'w') as f:
-                f.write(text)
+                f.write(text(self, conductor) if callable(text) else text)
         return directory
 
     # -- processes -------------------------------------------------------

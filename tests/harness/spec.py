@@ -45,7 +45,9 @@ class ClusterSpec:
         Metal3 runs ``ironic``): its ``ironic.conf`` and ``config_files``
         in a directory of its own.
     :param config_files: ``{file name: text}`` added to every process's
-        configuration directory (with ``config_dir``), e.g. a drop-in.
+        configuration directory (with ``config_dir``), e.g. a drop-in; a
+        callable instead of the text is given the cluster and the process's
+        Conductor (None for a separate API).
     """
 
     db: str = 'mysql'

@@ -1,0 +1,140 @@
+"""Metal3's single-replica shapes with the shipped recipes (``etc/metal3``).
+
+Without TLS ironic-image serves the all-in-one ``ironic``'s API itself on a
+dual-stack socket (``[api]host_ip = ::``), where IPv4 machines arrive as
+``::ffff:a.b.c.d``; here ``::ffff:127.0.0.1``, the same peers without
+listening beyond loopback. With TLS the API is on a unix socket behind
+Debian's httpd configured as ironic-image's ``runhttpd`` does (image server
+on 6180, TLS API vhost with Basic auth on 6385), plus the shipped route and
+exemption. Each case reads the shipped ironic.conf drop-in with
+``--config-dir``, as Metal3 runs ``ironic``.
+"""
+
+import http.client
+
+import pytest
+import requests
+
+from tests.harness import apache
+from tests.harness import metal3
+from tests.harness import net
+from tests.harness import recipes
+from tests.harness import services
+
+pytestmark = pytest.mark.slow
+
+HOST = '127.0.0.2'
+
+
+def metal3_drop_in(env):
+    return recipes.metal3('ironic-boot-config.conf.j2', env)
+
+
+# -- no TLS: the API on a dual-stack socket ---------------------------------
+
+@pytest.fixture(scope='module')
+def dual_stack(launch):
+    port = net.free_port()
+    drop_in = metal3_drop_in({
+        'IRONIC_REVERSE_PROXY_SETUP': 'false', 'IRONIC_URL_HOST': '127.0.0.1',
+        'IRONIC_LISTEN_PORT': port,
+        'IRONIC_BOOT_CONFIG_ALLOWED_CIDRS': '127.0.0.0/8'})
+    with launch('metal3-dual-stack', db='sqlite', conductor_hosts=[HOST],
+                all_in_one=True, rpc_transport='none', api_port=port,
+                api_host_ip='::ffff:127.0.0.1', middleware=False,
+                config_dir=True,
+                config_files={'zz-boot-config.conf': drop_in}) as c:
+        yield c
+
+
+def test_ipv4_machines_on_a_dual_stack_socket(dual_stack):
+    """allowed_source_cidrs = 127.0.0.0/8 admits the peer ::ffff:127.0.0.1
+    (an IPv4 network matched the IPv4-mapped address), logged as IPv4."""
+    node = dual_stack.client.create_node()
+    dual_stack.client.to_clean_wait([node])
+    resp = dual_stack.client.boot(node.mac)
+    assert resp.status_code == 200, resp.text
+    assert resp.content == dual_stack.written_config(node.uuid, HOST)
+    log = dual_stack.api_process.log()
+    # Ironic's own request log shows the peers as they arrive ...
+    assert '::ffff:127.0.0.1 - GET /v1/nodes' in log
+    # ... ours as the IPv4 machines they are.
+    assert 'GET /v1/boot/%s/boot.ipxe from 127.0.0.1: 200' % node.mac in log
+
+
+# -- TLS: the API on a unix socket behind httpd ------------------------------
+
+@pytest.fixture(scope='module')
+def around():
+    """httpd's certificate and htpasswd, where its workers can read them."""
+    services.require_program('apache2')
+    with metal3.secrets([HOST]) as (cert, key, htpasswd):
+        yield metal3.Metal3(cert, key, htpasswd,
+                            allowed_cidrs='127.0.0.1/32')
+
+
+@pytest.fixture(scope='module')
+def cluster(launch, around):
+    with launch('metal3-tls', traversable=True, db='sqlite',
+                conductor_hosts=[HOST], all_in_one=True,
+                rpc_transport='none', api_per_host=True,
+                api_unix_socket=True, middleware=False, config_dir=True,
+                config_files={'zz-boot-config.conf': around.drop_in},
+                before_start=around.surround) as c:
+        yield c
+
+
+@pytest.fixture(scope='module')
+def node(cluster):
+    node = cluster.client.create_node()
+    cluster.client.to_clean_wait([node])
+    return node
+
+
+def plain(path, source='127.0.0.1'):
+    """GET on the image server (6180) from ``source``."""
+    conn = http.client.HTTPConnection(HOST, metal3.HTTP_PORT, timeout=30,
+                                      source_address=(source, 0))
+    try:
+        conn.request('GET', path)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def test_root_script_links_to_the_image_servers_route(cluster, node):
+    status, root = plain('/boot.ipxe')
+    assert status == 200
+    assert ('chain http://%s:%d/v1/boot/${net${boot_config_netid}/mac}/'
+            'boot.ipxe' % (HOST, metal3.HTTP_PORT)).encode() in root
+
+
+def test_machines_get_their_script_over_plain_http(cluster, node):
+    expected = cluster.written_config(node.uuid, HOST)
+    for mac in (node.mac, node.mac.replace(':', '%3A')):
+        assert plain('/v1/boot/%s/boot.ipxe' % mac) == (200, expected)
+
+
+def test_the_allow_list_sees_the_machine_behind_httpd(cluster, node):
+    assert plain('/v1/boot/%s/boot.ipxe' % node.mac, '127.0.0.5') == (
+        404, b'# Not Found\n')
+    assert 'the last from 127.0.0.5: source not in allowed_source_cidrs' \
+        in cluster.api_process.log()
+
+
+def test_the_tls_vhost_asks_operators_not_machines(cluster, node):
+    """Basic auth on the TLS vhost, but for the exemptions: Metal3's own
+    (/v1, lookup, ...) and the shipped one for /v1/boot."""
+    api = cluster.client.url
+    verify = cluster.client.session.verify
+    assert requests.get(api + '/v1/nodes', verify=verify,
+                        timeout=30).status_code == 401
+    assert cluster.client.get('/v1/nodes').status_code == 200
+    assert requests.get(api + '/v1', verify=verify,
+                        timeout=30).status_code == 200
+    resp = requests.get(api + '/v1/boot/%s/boot.ipxe' % node.mac,
+                        verify=verify, timeout=30)
+    assert resp.status_code == 200
+    assert resp.content == cluster.written_config(node.uuid, HOST)
+    assert apache.available()

@@ -1,0 +1,143 @@
+"""Metal3's httpd in front of an all-in-one replica, with the shipped
+recipes (``etc/metal3``).
+
+As metal3-io/ironic-image's ``runhttpd`` does with TLS: its ``httpd.conf``
+(the image server on HTTP_PORT, serving http_root, including ``conf.d``)
+and its TLS API vhost on IRONIC_LISTEN_PORT (Basic auth, proxying to
+Ironic's unix socket), rendered with jinja2 and Metal3's own variables; in
+``conf.d`` the shipped ``/v1/boot`` route, and in the vhost the shipped
+exemption. Each replica gets its own httpd on its own address, as each
+ironic-standalone-operator pod on its host.
+"""
+
+import contextlib
+import os
+import shutil
+import tempfile
+
+from tests.harness import apache
+from tests.harness import recipes
+from tests.harness import tls
+
+HTTP_PORT = 6180   # ironic-standalone-operator's image server
+API_PORT = 6385    # and API
+#: The operator's user, in httpd's htpasswd (Ironic itself is noauth).
+USER = ('metal3', 'secret')
+EXEMPTION = os.path.join(recipes.ETC, 'metal3',
+                         'httpd-ironic-api-boot-config.conf')
+
+
+class Metal3:
+    """What surrounds the replicas: the certificate (for every replica's
+    address), httpd's htpasswd, and the variables Metal3 renders with.
+
+    :param guest_host: how a booting machine reaches each replica's image
+        server: ``{replica address: host}`` (default: the address itself).
+    """
+
+    def __init__(self, cert, key, htpasswd, guest_host=None, tls=True,
+                 json_rpc=False, allowed_cidrs=''):
+        self.cert, self.key, self.htpasswd = cert, key, htpasswd
+        self.guest_host = guest_host or {}
+        self.tls = tls
+        self.json_rpc = json_rpc
+        self.allowed_cidrs = allowed_cidrs
+
+    def image_server(self, host):
+        """The image server of the replica on ``host``, as machines see
+        it (IRONIC_HTTP_URL)."""
+        return 'http://%s:%d' % (self.guest_host.get(host, host), HTTP_PORT)
+
+    def env(self, cluster, conductor):
+        """The environment ironic-image renders its templates with, for
+        the replica of ``conductor``."""
+        return {
+            'LISTEN_ALL_INTERFACES': 'false',
+            'IRONIC_IP': conductor.host, 'IRONIC_URL_HOST': conductor.host,
+            'HTTP_PORT': HTTP_PORT, 'IRONIC_LISTEN_PORT': API_PORT,
+            'IRONIC_HTTP_URL': self.image_server(conductor.host),
+            'IRONIC_REVERSE_PROXY_SETUP': str(self.tls).lower(),
+            'IRONIC_TLS_SETUP': str(self.tls).lower(),
+            'IRONIC_PRIVATE_PORT': 'unix',
+            'IRONIC_UNIX_SOCKET': cluster.api_socket(conductor),
+            'IRONIC_SSL_PROTOCOL': '-ALL +TLSv1.2 +TLSv1.3',
+            'IRONIC_CERT_FILE': self.cert, 'IRONIC_KEY_FILE': self.key,
+            'IRONIC_CACERT_FILE': self.cert,
+            'IRONIC_HTPASSWD': 'set', 'HTPASSWD_FILE': self.htpasswd,
+            'IRONIC_EXPOSE_JSON_RPC': str(self.json_rpc).lower(),
+            'IRONIC_RPC_HTPASSWD_FILE': self.htpasswd,
+            'IRONIC_BOOT_CONFIG_RPC_PORT': cluster.shim_port,
+            'IRONIC_BOOT_CONFIG_ALLOWED_CIDRS': self.allowed_cidrs,
+            'HTTP_ROOT': conductor.http_root,
+            'HTTPD_CONF_DIR_D': os.path.join(cluster.workdir, 'httpd-%d'
+                                             % conductor.index, 'conf.d'),
+            'BOOT_CONFIG_EXEMPTION': EXEMPTION,
+        }
+
+    def drop_in(self, cluster, conductor):
+        """The shipped ironic.conf drop-in of a replica (a ``config_files``
+        callable of the cluster's spec)."""
+        return recipes.metal3('ironic-boot-config.conf.j2',
+                              self.env(cluster, conductor))
+
+    def start_httpd(self, cluster, conductor):
+        """The replica's httpd (before the cluster starts): its Process."""
+        env = self.env(cluster, conductor)
+        os.makedirs(env['HTTPD_CONF_DIR_D'], exist_ok=True)
+        with open(os.path.join(env['HTTPD_CONF_DIR_D'], 'boot-config.conf'),
+                  'w') as f:
+            f.write(recipes.metal3('httpd-boot-config.conf.j2', env))
+        body = recipes.metal3('httpd.conf.j2', env, fixture=True)
+        if self.tls:
+            body += recipes.metal3('httpd-ironic-api.conf.j2', env,
+                                   fixture=True)
+        ports = [(conductor.host, HTTP_PORT)] + (
+            [(conductor.host, API_PORT)] if self.tls else [])
+        proc = apache.start(cluster.workdir, body,
+                            name='httpd-%d' % conductor.index, ports=ports)
+        cluster.processes.append(proc)
+        return proc
+
+    def surround(self, cluster):
+        """``before_start`` of the cluster: each replica's image server is
+        its httpd, which the clients go through too (TLS, Basic auth)."""
+        for conductor in cluster.conductors.values():
+            conductor.http_port = HTTP_PORT
+            conductor.http_url = self.image_server(conductor.host)
+            self.start_httpd(cluster, conductor)
+            if self.tls:
+                cluster.reach_api_at('https://%s:%d' % (conductor.host,
+                                                        API_PORT),
+                                     host=conductor.host, auth=USER,
+                                     verify=self.cert)
+
+    def access_log(self, cluster, conductor):
+        return os.path.join(cluster.workdir,
+                            'httpd-%d-access.log' % conductor.index)
+
+
+@contextlib.contextmanager
+def secrets(addresses):
+    """``(certificate, key, htpasswd)`` for the replicas on ``addresses``,
+    in a directory httpd's workers (www-data) can read; removed after."""
+    directory = tempfile.mkdtemp(prefix='ibc-metal3-secrets-')
+    os.chmod(directory, 0o755)
+    try:
+        cert, key = tls.self_signed(directory, addresses, 'metal3')
+        yield cert, key, htpasswd(os.path.join(directory, 'htpasswd'),
+                                  [USER])
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def htpasswd(path, users):
+    """An htpasswd file that httpd and Ironic's http_basic both read:
+    bcrypt, as ``htpasswd -B`` writes it ($2y$)."""
+    import bcrypt
+    with open(path, 'w') as f:
+        for user, password in users:
+            hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(4))
+            f.write('%s:%s\n' % (user, hashed.decode().replace('$2b$',
+                                                                 '$2y$')))
+    os.chmod(path, 0o644)
+    return path
