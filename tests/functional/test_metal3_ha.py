@@ -1,34 +1,81 @@
-"""Metal3's HA shape: several all-in-one ``ironic`` replicas (API +
-conductor each, as ironic-standalone-operator runs them) on 127.0.0.2-.4
-over JSON-RPC, one database, a shim beside each.
+"""Metal3's HA shape with TLS, as ironic-standalone-operator runs it.
 
-A request to ANY replica's API returns the owning replica's script, also
-through a reverse proxy (nginx) that mounts each replica under a path
-prefix (``/instance-N/``), telling Ironic the prefix with
-X-Forwarded-Prefix (Ironic sets SCRIPT_NAME from it).
+Three all-in-one ``ironic`` replicas (API + conductor each) on 127.0.0.2-.4,
+MariaDB, each started with ``--config-dir`` (Ironic's ironic.conf and the
+shipped drop-in), each API on its unix socket behind its own Debian httpd
+(image server on <replica>:6180, TLS API vhost on <replica>:6385), Ironic's
+JSON-RPC with http_basic and TLS on 6189, a shim beside each replica with
+the same. A machine may ask any replica's image server: the answer is the
+owning replica's script. With the owner gone, the others answer the new
+owner's script or the generic 404 within ``rpc_timeout`` + 1 s, never a 5xx
+from a proxy. A UEFI iPXE VM takes the root script from replica 1 and its
+kernel from replica 3, which owns its node.
 """
 
-import os
+import http.client
 import re
+import time
 
 import pytest
-import requests
 
-from tests.harness import client
-from tests.harness import nginx
+from tests.harness import logs
+from tests.harness import metal3
 from tests.harness import services
+from tests.harness import vm
 
 pytestmark = pytest.mark.slow
 
 REPLICAS = ['127.0.0.2', '127.0.0.3', '127.0.0.4']
+#: How the VM reaches each replica's image server (QEMU's guestfwd).
+GUEST = {host: '10.0.2.10%s' % host.rsplit('.', 1)[1] for host in REPLICAS}
+JSON_RPC_PORT = 6189   # ironic-standalone-operator's, not Ironic's 8089
+RPC_TIMEOUT = 5
 
 
 @pytest.fixture(scope='module')
-def cluster(launch):
-    with launch('metal3', db='mysql', conductor_hosts=REPLICAS,
-                all_in_one=True, api_per_host=True, extra_conf={
-                    'oslo_middleware': {'enable_proxy_headers_parsing':
-                                        'true'}}) as c:
+def around():
+    services.require_program('apache2')
+    with metal3.secrets(REPLICAS) as (cert, key, htpasswd):
+        yield metal3.Metal3(REPLICAS, cert, key, htpasswd, guest_host=GUEST,
+                            json_rpc=True)
+
+
+def json_rpc(around):
+    """Ironic's [json_rpc] as Metal3 sets it in HA, and the shims' client
+    credentials (the drop-in sets the rest, as [json_rpc])."""
+    user, password = metal3.USER
+    client = {'auth_type': 'http_basic', 'username': user,
+              'password': password}
+    return {
+        'json_rpc': dict(client, auth_strategy='http_basic',
+                         http_basic_auth_user_file=around.htpasswd,
+                         port=str(JSON_RPC_PORT), use_ssl='true',
+                         cafile=around.cert, cert_file=around.cert,
+                         key_file=around.key),
+        'boot_config_json_rpc': client,
+        'boot_config': {'rpc_timeout': str(RPC_TIMEOUT)},
+        # The ring notices a lost replica within the test's patience.
+        'conductor': {'heartbeat_timeout': '10'},
+        'DEFAULT': {'hash_ring_reset_interval': '3'},
+    }
+
+
+@pytest.fixture(scope='module')
+def cluster(launch, around):
+    vm.require_qemu()
+    with launch('metal3-ha', traversable=True, db='mysql',
+                conductor_hosts=REPLICAS, all_in_one=True,
+                rpc_transport='json-rpc', api_per_host=True,
+                api_unix_socket=True, middleware=False, config_dir=True,
+                # An EFI executable, so UEFI iPXE's "kernel" succeeds and
+                # it fetches the ramdisk next, as with a real deploy kernel.
+                deploy_kernel=vm.IPXE_EFI, extra_conf=json_rpc(around),
+                config_files={'zz-boot-config.conf': around.drop_in},
+                # The replica links its root script itself: its shim has
+                # no template to write.
+                shim_environment={'OS_PXE__IPXE_USE_BOOT_CONFIG_API':
+                                  'false'},
+                before_start=around.surround) as c:
         yield c
 
 
@@ -40,60 +87,123 @@ def nodes(cluster):
     return nodes
 
 
-@pytest.fixture(scope='module')
-def proxy_url(cluster):
-    """nginx mounting each replica under ``/instance-N/``."""
-    services.require_program('nginx')
-    proc, url = nginx.start(cluster.workdir, ''.join(
-        '  location /instance-%d/ {\n'
-        '    proxy_pass http://%s:%d/;\n'
-        '    proxy_set_header X-Forwarded-Prefix /instance-%d;\n'
-        '    proxy_set_header X-Forwarded-Host $host:$server_port;\n'
-        '  }\n' % (n + 1, host, cluster.api_port, n + 1)
-        for n, host in enumerate(REPLICAS)))
-    yield url
-    proc.stop()
+def image_server(around, host, path, timeout=30):
+    """GET ``path`` on the image server of the replica on ``host``:
+    ``(status, body, seconds)``."""
+    started = time.monotonic()
+    conn = http.client.HTTPConnection(host, around.http_port,
+                                      timeout=timeout)
+    try:
+        conn.request('GET', path)
+        resp = conn.getresponse()
+        return resp.status, resp.read(), time.monotonic() - started
+    finally:
+        conn.close()
 
 
 def test_every_replica_owns_a_node(cluster, nodes):
     assert {cluster.owner(n.uuid) for n in nodes.values()} == set(REPLICAS)
-
-
-def test_any_replica_answers_for_every_node(cluster, nodes):
-    for owner, node in nodes.items():
-        expected = cluster.written_config(node.uuid, owner)
-        for api in REPLICAS:
-            resp = client.IronicClient(cluster.api_url_of(api)).boot(
-                node.mac)
-            assert resp.status_code == 200, (api, owner, resp.text)
-            assert resp.content == expected, (api, owner)
-
-
-def test_through_a_path_prefix(cluster, nodes, proxy_url):
-    for owner, node in nodes.items():
-        expected = cluster.written_config(node.uuid, owner)
-        for n in range(len(REPLICAS)):
-            prefix = '%s/instance-%d' % (proxy_url, n + 1)
-            resp = requests.get('%s/v1/boot/%s/boot.ipxe'
-                                % (prefix, node.mac), timeout=30)
-            assert resp.status_code == 200 and resp.content == expected
-    assert requests.get('%s/instance-1/v1/boot/52:54:00:ff:ff:ff/boot.ipxe'
-                        % proxy_url, timeout=30).status_code == 404
-    # Ironic itself saw the prefix: its links carry it (SCRIPT_NAME).
-    root = requests.get(proxy_url + '/instance-2/', timeout=30)
-    assert '/instance-2/v1' in root.text
-    with open(os.path.join(cluster.workdir, 'nginx-access.log')) as f:
-        assert 'GET /instance-3/v1/boot/' in f.read()
-
-
-def test_every_answer_came_from_the_owner(cluster, nodes):
-    """Each replica's API log names the host that answered each request."""
-    owner_of = {node.uuid: owner for owner, node in nodes.items()}
-    seen = 0
     for c in cluster.conductors.values():
-        for node, answered in re.findall(
-                r': 200, node (\S+), \d+ bytes from (\S+) in',
-                c.process.log()):
+        assert '--config-dir' in c.process.argv
+        assert '--config-dir' in c.shim.argv
+
+
+def test_any_image_server_answers_with_the_owners_script(cluster, nodes,
+                                                         around):
+    for owner, node in nodes.items():
+        expected = cluster.written_config(node.uuid, owner)
+        assert ('kernel http://%s:%d/%s/deploy_kernel' % (
+            GUEST[owner], around.http_port, node.uuid)).encode() in expected
+        for replica in REPLICAS:
+            status, body, _took = image_server(
+                around, replica, '/v1/boot/%s/boot.ipxe' % node.mac)
+            assert (status, body) == (200, expected), (replica, owner)
+    # Each replica's API names the replica that answered: the owner.
+    owner_of = {node.uuid: owner for owner, node in nodes.items()}
+    for c in cluster.conductors.values():
+        answers = re.findall(r': 200, node (\S+), \d+ bytes from (\S+) in',
+                             c.process.log())
+        assert len(answers) >= len(REPLICAS)
+        for node, answered in answers:
             assert answered.split(':')[0] == owner_of[node], (c.host, node)
-            seen += 1
-    assert seen >= len(REPLICAS) ** 2 * 2  # the tests above, all replicas
+
+
+def test_uefi_ipxe_vm_boots_through_the_httpd_recipe(cluster, nodes, around):
+    """Root script from replica 1's image server, /v1/boot through it,
+    kernel and ramdisk from replica 3's, which owns the node."""
+    first, third = (cluster.conductors[h] for h in (REPLICAS[0],
+                                                    REPLICAS[2]))
+    node = nodes[third.host]
+    since = time.time()
+    kernel = '/%s/deploy_kernel' % node.uuid
+    ramdisk = '/%s/deploy_ramdisk' % node.uuid
+    third_log = around.access_log(cluster, third)
+
+    def got(path):
+        return [r for r in logs.access_log(third_log, since)
+                if r.path == path and r.status == 200]
+
+    took = vm.boot([node.mac], around.image_server(first.host) +
+                   '/boot.ipxe', until=lambda: got(ramdisk), uefi=True,
+                   forwards=[(GUEST[h], around.http_port, h, around.http_port)
+                             for h in REPLICAS],
+                   log_path=cluster.workdir + '/vm-serial.log')
+    events = []
+    for c in cluster.conductors.values():
+        events += [(r.when, 'httpd-%d' % c.index, r) for r in
+                   logs.access_log(around.access_log(cluster, c), since)]
+    events.sort(key=lambda e: e[0])
+    print('\nUEFI iPXE VM %s, node %s owned by replica 3, %.1f s:'
+          % (node.mac, node.uuid, took))
+    for when, who, r in events[:8]:
+        print('  +%6.3fs %s %s %s -> %d' % (when - since, who, r.method,
+                                            r.path, r.status))
+    paths = [(who, r.path) for _w, who, r in events if r.status == 200]
+    names = ['httpd-%d' % c.index for c in (first, third)]
+    assert paths[0] == (names[0], '/boot.ipxe')
+    boot = [p for who, p in paths if p.startswith('/v1/boot/')]
+    assert boot and logs.BootRequest(0, 'GET', boot[0], 200).for_mac(
+        node.mac)
+    assert (names[0], boot[0]) in paths
+    assert paths.index((names[1], kernel)) < paths.index((names[1], ramdisk))
+    assert paths.index((names[0], boot[0])) < paths.index((names[1], kernel))
+
+
+def test_the_owner_lost_is_the_new_owners_script_or_the_404(
+        cluster, nodes, around):
+    """Replica 3 goes away (ironic, shim, httpd). Until the ring notices,
+    the others ask its shim (refused: the 404 at once), then the new owner
+    (its script, or the 404: it never wrote one). Never a 5xx, never more
+    than rpc_timeout + 1 s."""
+    lost = cluster.conductors[REPLICAS[2]]
+    node = nodes[lost.host]
+    httpd = [p for p in cluster.processes if p.name == 'httpd-%d' % lost.index]
+    for proc in [lost.process, lost.shim] + httpd:
+        proc.stop()
+    answers, deadline = [], time.monotonic() + 40
+    moved = None
+    while time.monotonic() < deadline:
+        for replica in REPLICAS[:2]:
+            status, body, took = image_server(
+                around, replica, '/v1/boot/%s/boot.ipxe' % node.mac,
+                timeout=RPC_TIMEOUT + 5)
+            answers.append((replica, status, took, body))
+        moved = moved or (cluster.owner(node.uuid) != lost.host
+                          and time.monotonic())
+        if moved and time.monotonic() > moved + 5:
+            break
+        time.sleep(0.5)
+    statuses = {}
+    for _replica, status, _took, _body in answers:
+        statuses[status] = statuses.get(status, 0) + 1
+    print('\nowner %s lost: %d answers %s, slowest %.2f s; the ring moved '
+          'the node to %s' % (lost.host, len(answers), statuses,
+                              max(a[2] for a in answers),
+                              cluster.owner(node.uuid)))
+    assert moved, 'the ring never moved the node'
+    assert set(statuses) <= {200, 404}, statuses
+    assert max(took for _r, _s, took, _b in answers) < RPC_TIMEOUT + 1
+    new_owner = cluster.owner(node.uuid)
+    for _replica, status, _took, body in answers:
+        if status == 200:
+            assert body == cluster.written_config(node.uuid, new_owner)

@@ -69,7 +69,7 @@ def around():
     """httpd's certificate and htpasswd, where its workers can read them."""
     services.require_program('apache2')
     with metal3.secrets([HOST]) as (cert, key, htpasswd):
-        yield metal3.Metal3(cert, key, htpasswd,
+        yield metal3.Metal3([HOST], cert, key, htpasswd,
                             allowed_cidrs='127.0.0.1/32')
 
 
@@ -91,9 +91,9 @@ def node(cluster):
     return node
 
 
-def plain(path, source='127.0.0.1'):
+def plain(around, path, source='127.0.0.1'):
     """GET on the image server (6180) from ``source``."""
-    conn = http.client.HTTPConnection(HOST, metal3.HTTP_PORT, timeout=30,
+    conn = http.client.HTTPConnection(HOST, around.http_port, timeout=30,
                                       source_address=(source, 0))
     try:
         conn.request('GET', path)
@@ -103,21 +103,21 @@ def plain(path, source='127.0.0.1'):
         conn.close()
 
 
-def test_root_script_links_to_the_image_servers_route(cluster, node):
-    status, root = plain('/boot.ipxe')
+def test_root_script_links_to_the_image_servers_route(cluster, node, around):
+    status, root = plain(around, '/boot.ipxe')
     assert status == 200
     assert ('chain http://%s:%d/v1/boot/${net${boot_config_netid}/mac}/'
-            'boot.ipxe' % (HOST, metal3.HTTP_PORT)).encode() in root
+            'boot.ipxe' % (HOST, around.http_port)).encode() in root
 
 
-def test_machines_get_their_script_over_plain_http(cluster, node):
+def test_machines_get_their_script_over_plain_http(cluster, node, around):
     expected = cluster.written_config(node.uuid, HOST)
     for mac in (node.mac, node.mac.replace(':', '%3A')):
-        assert plain('/v1/boot/%s/boot.ipxe' % mac) == (200, expected)
+        assert plain(around, '/v1/boot/%s/boot.ipxe' % mac) == (200, expected)
 
 
-def test_the_allow_list_sees_the_machine_behind_httpd(cluster, node):
-    assert plain('/v1/boot/%s/boot.ipxe' % node.mac, '127.0.0.5') == (
+def test_the_allow_list_sees_the_machine_behind_httpd(cluster, node, around):
+    assert plain(around, '/v1/boot/%s/boot.ipxe' % node.mac, '127.0.0.5') == (
         404, b'# Not Found\n')
     assert 'the last from 127.0.0.5: source not in allowed_source_cidrs' \
         in cluster.api_process.log()

@@ -153,13 +153,15 @@ class IronicCluster:
 
     # -- processes -------------------------------------------------------
 
-    def spawn(self, name, command, conf_path, bin_dir=BIN):
+    def spawn(self, name, command, conf_path, bin_dir=BIN, environment=None):
         """Start ``<bin_dir>/<command> --config-file <conf_path>`` (or
         ``--config-dir``, for a directory)."""
         argv = [os.path.join(bin_dir, command), _config_flag(conf_path),
                 conf_path]
         proc = process.Process(name, argv,
-                               os.path.join(self.workdir, name + '.log'))
+                               os.path.join(self.workdir, name + '.log'),
+                               env=dict(os.environ, **environment)
+                               if environment else None)
         self.processes.append(proc)
         return proc
 
@@ -224,7 +226,7 @@ class IronicCluster:
         stopped): its Process."""
         c = self.conductors[host]
         c.shim = self.spawn('shim-%d' % c.index, command, c.conf_path,
-                            bin_dir)
+                            bin_dir, self.spec.shim_environment)
         return c.shim
 
     def restart_conductor(self, host, timeout=90):

@@ -16,11 +16,12 @@ import shutil
 import tempfile
 
 from tests.harness import apache
+from tests.harness import net
 from tests.harness import recipes
 from tests.harness import tls
 
 HTTP_PORT = 6180   # ironic-standalone-operator's image server
-API_PORT = 6385    # and API
+API_PORT = 6385    # and API (each taken unless in use on a replica)
 #: The operator's user, in httpd's htpasswd (Ironic itself is noauth).
 USER = ('metal3', 'secret')
 EXEMPTION = os.path.join(recipes.ETC, 'metal3',
@@ -35,8 +36,10 @@ class Metal3:
         server: ``{replica address: host}`` (default: the address itself).
     """
 
-    def __init__(self, cert, key, htpasswd, guest_host=None, tls=True,
+    def __init__(self, hosts, cert, key, htpasswd, guest_host=None, tls=True,
                  json_rpc=False, allowed_cidrs=''):
+        self.http_port = _port_on_all(HTTP_PORT, hosts)
+        self.api_port = _port_on_all(API_PORT, hosts)
         self.cert, self.key, self.htpasswd = cert, key, htpasswd
         self.guest_host = guest_host or {}
         self.tls = tls
@@ -46,7 +49,8 @@ class Metal3:
     def image_server(self, host):
         """The image server of the replica on ``host``, as machines see
         it (IRONIC_HTTP_URL)."""
-        return 'http://%s:%d' % (self.guest_host.get(host, host), HTTP_PORT)
+        return 'http://%s:%d' % (self.guest_host.get(host, host),
+                                 self.http_port)
 
     def env(self, cluster, conductor):
         """The environment ironic-image renders its templates with, for
@@ -54,7 +58,7 @@ class Metal3:
         return {
             'LISTEN_ALL_INTERFACES': 'false',
             'IRONIC_IP': conductor.host, 'IRONIC_URL_HOST': conductor.host,
-            'HTTP_PORT': HTTP_PORT, 'IRONIC_LISTEN_PORT': API_PORT,
+            'HTTP_PORT': self.http_port, 'IRONIC_LISTEN_PORT': self.api_port,
             'IRONIC_HTTP_URL': self.image_server(conductor.host),
             'IRONIC_REVERSE_PROXY_SETUP': str(self.tls).lower(),
             'IRONIC_TLS_SETUP': str(self.tls).lower(),
@@ -91,8 +95,8 @@ class Metal3:
         if self.tls:
             body += recipes.metal3('httpd-ironic-api.conf.j2', env,
                                    fixture=True)
-        ports = [(conductor.host, HTTP_PORT)] + (
-            [(conductor.host, API_PORT)] if self.tls else [])
+        ports = [(conductor.host, self.http_port)] + (
+            [(conductor.host, self.api_port)] if self.tls else [])
         proc = apache.start(cluster.workdir, body,
                             name='httpd-%d' % conductor.index, ports=ports)
         cluster.processes.append(proc)
@@ -102,12 +106,12 @@ class Metal3:
         """``before_start`` of the cluster: each replica's image server is
         its httpd, which the clients go through too (TLS, Basic auth)."""
         for conductor in cluster.conductors.values():
-            conductor.http_port = HTTP_PORT
+            conductor.http_port = self.http_port
             conductor.http_url = self.image_server(conductor.host)
             self.start_httpd(cluster, conductor)
             if self.tls:
                 cluster.reach_api_at('https://%s:%d' % (conductor.host,
-                                                        API_PORT),
+                                                        self.api_port),
                                      host=conductor.host, auth=USER,
                                      verify=self.cert)
 
@@ -137,7 +141,18 @@ def htpasswd(path, users):
     with open(path, 'w') as f:
         for user, password in users:
             hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(4))
-            f.write('%s:%s\n' % (user, hashed.decode().replace('$2b$',
-                                                                 '$2y$')))
+            f.write('%s:%s\n' % (user, '$2y$' + hashed.decode()[4:]))
     os.chmod(path, 0o644)
     return path
+
+
+def _port_on_all(port, hosts):
+    """``port`` if it is free on every one of ``hosts``, else one that is."""
+    import socket
+    try:
+        for host in hosts:
+            with socket.socket() as s:
+                s.bind((host, port))
+    except OSError:
+        return net.free_port_on_all(list(hosts))
+    return port

@@ -48,6 +48,8 @@ class ClusterSpec:
         configuration directory (with ``config_dir``), e.g. a drop-in; a
         callable instead of the text is given the cluster and the process's
         Conductor (None for a separate API).
+    :param shim_environment: variables of the shims' own environment,
+        e.g. ``OS_<GROUP>__<OPT>`` options of theirs (oslo.config).
     """
 
     db: str = 'mysql'
@@ -68,6 +70,8 @@ class ClusterSpec:
     api_host_ip: typing.Optional[str] = None
     config_dir: bool = False
     config_files: typing.Mapping[str, str] = \
+        dataclasses.field(default_factory=dict)
+    shim_environment: typing.Mapping[str, str] = \
         dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
