@@ -59,3 +59,11 @@ def launch(tmp_path_factory):
             if traversable and not os.environ.get('IBC_KEEP_WORKDIRS'):
                 shutil.rmtree(workdir, ignore_errors=True)
     return launch_
+
+
+@pytest.fixture(scope='module')
+def node(cluster):
+    """A node of the module's ``cluster`` in ``clean wait``."""
+    node = cluster.client.create_node()
+    cluster.client.to_clean_wait([node])
+    return node

@@ -12,13 +12,13 @@ authentication; machines use plain HTTP, and the allow-list sees each
 machine's own address in nginx's ``X-Forwarded-For``.
 """
 
-import http.client
 import os
 import time
 
 import pytest
 import requests
 
+from tests.harness import client
 from tests.harness import logs
 from tests.harness import net
 from tests.harness import nginx
@@ -107,24 +107,11 @@ def cluster(launch, bifrost):
         yield c
 
 
-@pytest.fixture(scope='module')
-def node(cluster):
-    node = cluster.client.create_node()
-    cluster.client.to_clean_wait([node])
-    return node
-
-
 def from_address(source, url_path, port):
     """GET ``url_path`` on nginx's plain server from ``source``: a
     machine at another address."""
-    conn = http.client.HTTPConnection(INTERNAL_IP, port, timeout=30,
-                                      source_address=(source, 0))
-    try:
-        conn.request('GET', url_path)
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    finally:
-        conn.close()
+    resp = client.raw_request(INTERNAL_IP, port, url_path, source=source)
+    return resp.status, resp.body
 
 
 def test_the_drop_in_alone_turns_it_on(cluster, bifrost, node):

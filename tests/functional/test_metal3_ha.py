@@ -12,12 +12,12 @@ from a proxy. A UEFI iPXE VM takes the root script from replica 1 and its
 kernel from replica 3, which owns its node.
 """
 
-import http.client
 import re
 import time
 
 import pytest
 
+from tests.harness import client
 from tests.harness import logs
 from tests.harness import metal3
 from tests.harness import services
@@ -90,15 +90,8 @@ def nodes(cluster):
 def image_server(around, host, path, timeout=30):
     """GET ``path`` on the image server of the replica on ``host``:
     ``(status, body, seconds)``."""
-    started = time.monotonic()
-    conn = http.client.HTTPConnection(host, around.http_port,
-                                      timeout=timeout)
-    try:
-        conn.request('GET', path)
-        resp = conn.getresponse()
-        return resp.status, resp.read(), time.monotonic() - started
-    finally:
-        conn.close()
+    resp = client.raw_request(host, around.http_port, path, timeout=timeout)
+    return resp.status, resp.body, resp.seconds
 
 
 def test_every_replica_owns_a_node(cluster, nodes):

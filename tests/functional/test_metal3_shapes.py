@@ -10,12 +10,12 @@ exemption. Each case reads the shipped ironic.conf drop-in with
 ``--config-dir``, as Metal3 runs ``ironic``.
 """
 
-import http.client
 
 import pytest
 import requests
 
 from tests.harness import apache
+from tests.harness import client
 from tests.harness import metal3
 from tests.harness import net
 from tests.harness import recipes
@@ -84,23 +84,10 @@ def cluster(launch, around):
         yield c
 
 
-@pytest.fixture(scope='module')
-def node(cluster):
-    node = cluster.client.create_node()
-    cluster.client.to_clean_wait([node])
-    return node
-
-
 def plain(around, path, source='127.0.0.1'):
     """GET on the image server (6180) from ``source``."""
-    conn = http.client.HTTPConnection(HOST, around.http_port, timeout=30,
-                                      source_address=(source, 0))
-    try:
-        conn.request('GET', path)
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    finally:
-        conn.close()
+    resp = client.raw_request(HOST, around.http_port, path, source=source)
+    return resp.status, resp.body
 
 
 def test_root_script_links_to_the_image_servers_route(cluster, node, around):

@@ -7,13 +7,14 @@ each, JSON-RPC, MariaDB. Nodes reach ``clean wait`` through real automated
 cleaning, so every script served here was written by a real conductor.
 """
 
-import http.client
 import os
 import signal
 import time
 
 import pytest
 import requests
+
+from tests.harness import client
 
 pytestmark = pytest.mark.slow
 
@@ -93,24 +94,12 @@ def test_every_mac_form_gets_the_owning_conductors_script(cluster, nodes,
     assert not any(url in expected.decode() for url in other_urls)
 
 
-def raw_get(c, path, method='GET'):
-    """A request line sent exactly as given, as iPXE sends it."""
-    conn = http.client.HTTPConnection(c.api_host, c.api_port, timeout=30)
-    try:
-        conn.putrequest(method, path, skip_accept_encoding=True)
-        conn.endheaders()
-        resp = conn.getresponse()
-        return resp.status, dict(resp.getheaders()), resp.read()
-    finally:
-        conn.close()
-
-
 def test_ipxe_percent_encoded_request_line(cluster, nodes):
     node = nodes['ipxe-0']
     _owner, expected = script_of(cluster, node.uuid)
     path = '/v1/boot/%s/boot.ipxe' % node.mac.replace(':', '%3A')
-    status, _headers, body = raw_get(cluster, path)
-    assert (status, body) == (200, expected)
+    resp = client.raw_request(cluster.api_host, cluster.api_port, path)
+    assert (resp.status, resp.body) == (200, expected)
 
 
 def test_head(cluster, nodes):

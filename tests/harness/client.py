@@ -1,5 +1,7 @@
 """Ironic's REST API as the tests use it, and /v1/boot as machines do."""
 
+import http.client
+import time
 import typing
 
 from oslo_utils import netutils
@@ -159,3 +161,28 @@ class IronicClient:
         rest = [uuid for uuid in nodes if uuid not in first.values()]
         if rest:
             self.move(rest, ('provide', 'clean wait'), timeout=timeout)
+
+
+class RawResponse(typing.NamedTuple):
+    status: int
+    headers: dict
+    body: bytes
+    seconds: float
+
+
+def raw_request(host, port, path, method='GET', source=None, timeout=30):
+    """``path`` sent exactly as given (as iPXE sends it, e.g. with
+    ``%3A``), from the local address ``source`` if given (a machine at
+    another address)."""
+    started = time.monotonic()
+    conn = http.client.HTTPConnection(
+        host, port, timeout=timeout,
+        source_address=(source, 0) if source else None)
+    try:
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        conn.endheaders()
+        resp = conn.getresponse()
+        return RawResponse(resp.status, dict(resp.getheaders()), resp.read(),
+                           time.monotonic() - started)
+    finally:
+        conn.close()
