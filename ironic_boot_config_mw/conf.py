@@ -11,6 +11,7 @@ import inspect
 import ipaddress
 
 from ironic.common import keystone
+from ironic.conf import api as ironic_api
 from ironic.conf import json_rpc as ironic_json_rpc
 from oslo_config import cfg
 from oslo_log import log
@@ -21,6 +22,11 @@ LOG = log.getLogger(__name__)
 JSON_RPC_GROUP = 'boot_config_json_rpc'
 #: The shim listens here unless ``[boot_config_json_rpc]port`` says otherwise.
 JSON_RPC_DEFAULT_PORT = 8091
+#: Option group of the boot API process, ``ironic-boot-config-api``.
+BOOT_API_GROUP = 'boot_config_api'
+#: Its port: none of Ironic (6385, JSON-RPC 8089), Metal3's ironic-image
+#: (6180, 6183, 6189, 5050) or Bifrost (8080, 5050) uses it.
+BOOT_API_DEFAULT_PORT = 6390
 
 api_opts = [
     cfg.BoolOpt('restrict_boot_config',
@@ -76,13 +82,50 @@ boot_config_opts = [
                     'seen is forgotten first. Bounds its memory.'),
     cfg.IntOpt('max_concurrent_requests',
                default=2, min=0,
-               help='/v1/boot requests one API process serves at once; more '
-                    'get the generic 404 at once, so a boot storm or a slow '
-                    'conductor can take neither the server\'s threads (10 '
-                    'with cheroot) nor, in effect, its CPU from the '
-                    'authenticated API (doc/performance.md has the '
-                    'measurements). 0: no cap.'),
+               help='/v1/boot requests one API process serves at once, so '
+                    'that a boot storm or a slow conductor can take '
+                    'neither the server\'s threads (10 with cheroot) nor, '
+                    'in effect, its CPU from the authenticated API. More '
+                    'wait for a slot (max_concurrent_wait). 0: no cap.'),
+    cfg.FloatOpt('max_concurrent_wait',
+                 default=1.0, min=0, max=60,
+                 help='Seconds a /v1/boot request beyond '
+                      'max_concurrent_requests waits for a slot before it '
+                      'gets the generic 404: a machine in a boot storm is '
+                      'served a moment later instead of falling through to '
+                      'the next NIC or the fallback script. The default is '
+                      'the smallest that served every waiting machine of '
+                      'the measured storms (doc/performance.md). 0: refuse '
+                      'at once.'),
 ]
+
+
+def boot_api_opts():
+    """``[boot_config_api]``: Ironic's own listener options ([api]host_ip,
+    port, unix_socket, unix_socket_mode) with this process's defaults, and
+    the server's size."""
+    listener = {opt.dest: copy.deepcopy(opt) for opt in ironic_api.opts
+                if opt.dest in ('host_ip', 'port', 'unix_socket',
+                                'unix_socket_mode')}
+    listener['host_ip'].help = ('The IP address on which '
+                                'ironic-boot-config-api listens.')
+    listener['port'].default = BOOT_API_DEFAULT_PORT
+    listener['port'].help = 'The TCP port of ironic-boot-config-api.'
+    return list(listener.values()) + [
+        cfg.IntOpt('threads',
+                   default=64, min=1, max=1024,
+                   help='Requests served at once. Each waits mostly on the '
+                        'database and the shim, not on CPU; the database '
+                        'connections they share are [database]'
+                        'max_pool_size.'),
+        cfg.IntOpt('backlog',
+                   default=1024, min=1,
+                   help='Connections the kernel queues before the server '
+                        'accepts them (listen backlog; capped by '
+                        'net.core.somaxconn), and idle keep-alive '
+                        'connections kept: a rack powering on connects at '
+                        'once.'),
+    ]
 
 
 def json_rpc_opts():
@@ -111,6 +154,7 @@ def register_opts(conf):
     _register(conf, api_opts, 'api')
     _register(conf, pxe_opts, 'pxe')
     _register(conf, boot_config_opts, 'boot_config')
+    _register(conf, boot_api_opts(), BOOT_API_GROUP)
     if 'group' in inspect.signature(ironic_json_rpc.register_opts).parameters:
         ironic_json_rpc.register_opts(conf, group=JSON_RPC_GROUP)
         conf.set_default('port', JSON_RPC_DEFAULT_PORT, group=JSON_RPC_GROUP)
@@ -153,36 +197,38 @@ def validate(conf):
             'Invalid [boot_config]allowed_source_cidrs: %s' % exc) from None
 
 
-def validate_sources(conf):
+def validate_sources(conf, group='api'):
     """On a unix socket the allow-list needs the proxy's forwarded header.
 
-    Behind a proxy on ``[api]unix_socket`` no request has a TCP peer: the
+    Behind a proxy on ``[<group>]unix_socket`` (``api``, or the boot API
+    process's ``boot_config_api``) no request has a TCP peer: the
     only source is the ``X-Forwarded-For`` the proxy adds, which counts only
     with ``[oslo_middleware]enable_proxy_headers_parsing``. Without it an
     allow-list would refuse every machine, silently; the rate limit would
     see all of them as one source.
     """
-    if not conf.api.unix_socket or \
-            conf.oslo_middleware.enable_proxy_headers_parsing:
+    unix_socket = getattr(conf, group).unix_socket
+    if not unix_socket or conf.oslo_middleware.enable_proxy_headers_parsing:
         return
     if conf.boot_config.allowed_source_cidrs:
         raise cfg.ConfigFileValueError(
             'Invalid [boot_config]allowed_source_cidrs: the API listens on '
-            'the unix socket [api]unix_socket = %s, where no request has a '
+            'the unix socket [%s]unix_socket = %s, where no request has a '
             'source address; set [oslo_middleware]'
             'enable_proxy_headers_parsing = True, so that the allow-list '
             'sees the client in the X-Forwarded-For header of the proxy in '
-            'front of it' % conf.api.unix_socket)
+            'front of it' % (group, unix_socket))
     if conf.boot_config.rate_limit:
         LOG.warning('[boot_config]rate_limit sees every machine as one '
                     'source: the API listens on the unix socket '
-                    '[api]unix_socket and [oslo_middleware]'
-                    'enable_proxy_headers_parsing is False')
+                    '[%s]unix_socket and [oslo_middleware]'
+                    'enable_proxy_headers_parsing is False', group)
 
 
 def _own_opts():
     return [('api', api_opts), ('pxe', pxe_opts),
             ('boot_config', boot_config_opts),
+            (BOOT_API_GROUP, boot_api_opts()),
             (JSON_RPC_GROUP, json_rpc_opts())]
 
 

@@ -9,7 +9,9 @@ follow), and costs microseconds:
 * each source gets ``rate_limit`` requests per second after a burst of
   ``rate_limit_burst`` (a token bucket), remembered for at most
   ``rate_limit_sources`` sources;
-* at most ``max_concurrent_requests`` requests are in flight in this process.
+* at most ``max_concurrent_requests`` requests are in flight in this
+  process; one more waits up to ``max_concurrent_wait`` seconds for a slot
+  (a machine in a boot storm is served a moment later, not turned away).
 
 Refusals are logged without flooding the log (:class:`RefusalLog`): the
 first at WARNING at once, then one WARNING summary a minute at the most.
@@ -116,13 +118,19 @@ class RateLimiter:
 
 
 class ConcurrencyCap:
-    """At most ``limit`` holders at once; ``enter`` never waits."""
+    """At most ``limit`` holders at once (none if 0); ``enter`` waits up to
+    ``wait`` seconds for a slot (not at all if 0)."""
 
-    def __init__(self, limit):
+    def __init__(self, limit, wait=0.0):
         self._slots = threading.BoundedSemaphore(limit) if limit else None
+        self._wait = wait
 
     def enter(self):
-        return self._slots is None or self._slots.acquire(blocking=False)
+        if self._slots is None:
+            return True
+        if self._wait:
+            return self._slots.acquire(timeout=self._wait)
+        return self._slots.acquire(blocking=False)
 
     def leave(self):
         if self._slots is not None:

@@ -67,7 +67,7 @@ class Explainer:
 
     def __call__(self, environ, start_response):
         if environ.get('REQUEST_METHOD') != 'GET':
-            return _json(start_response, '405 Method Not Allowed',
+            return json_reply(start_response, '405 Method Not Allowed',
                          {'error': 'only GET'}, [('Allow', 'GET')])
         status, headers, body = _through(self.application, environ)
         if not status.startswith('404'):
@@ -78,11 +78,11 @@ class Explainer:
         try:
             ironic_policy.authorize(RULE, {}, context.to_policy_values())
         except ironic_exception.HTTPForbidden:
-            return _json(start_response, '403 Forbidden',
+            return json_reply(start_response, '403 Forbidden',
                          {'error': 'forbidden by policy %s' % RULE})
         if environ['PATH_INFO'].rstrip('/') == request.EXPLAIN_PREFIX:
-            return _json(start_response, '200 OK', self.shims(context))
-        return _json(start_response, '200 OK', self.explain(environ))
+            return json_reply(start_response, '200 OK', self.shims(context))
+        return json_reply(start_response, '200 OK', self.explain(environ))
 
     def shims(self, context):
         """Ping the shim beside every online conductor."""
@@ -137,7 +137,7 @@ def _through(application, environ):
     return captured['status'], captured['headers'], body
 
 
-def _json(start_response, status, data, extra_headers=()):
+def json_reply(start_response, status, data, extra_headers=()):
     body = json.dumps(data, sort_keys=True).encode()
     start_response(status, [('Content-Type', 'application/json'),
                             ('Content-Length', str(len(body))),

@@ -44,6 +44,7 @@ _QUERY = (
     .select_from(_ports.join(_nodes, _ports.c.node_id == _nodes.c.id))
     .where(_ports.c.address == sa.bindparam('address'))
 )
+_PING = sa.select(sa.literal(1))
 _DRIVER_INFO = (sa.select(_nodes.c.driver_info)
                 .where(_nodes.c.uuid == sa.bindparam('uuid')))
 
@@ -123,6 +124,11 @@ class NodeLookup:
                        'state%s' % (node.uuid, node.provision_state,
                                     self._fast_track_reason(node)))
         return node
+
+    def ping(self):
+        """Raise unless the database answers a ``SELECT 1``."""
+        with self._slots, self._connect() as conn:
+            conn.execute(_PING)
 
     def _fast_tracked(self, node):
         """Whether fast track admits the node, as /v1/lookup decides."""

@@ -75,10 +75,18 @@ class BootConfigMiddleware:
         returning ``(BootConfig, host)`` (and ``conductors()``, ``ping()``
         for the explain endpoint); default: a
         :class:`~ironic_boot_config_mw.api.rpcapi.BootConfigAPI`.
+    :param listener: the option group of the server in front of it:
+        ``api`` (Ironic's API), or ``boot_config_api`` (the boot API
+        process).
+    :param max_concurrent_requests: the cap; None:
+        ``[boot_config]max_concurrent_requests``.
     """
 
-    def __init__(self, application, conf=None, find_node=None, client=None):
+    def __init__(self, application, conf=None, find_node=None, client=None,
+                 listener='api', max_concurrent_requests=None):
         conf = cfg.CONF if conf is None else conf
+        self.listener = listener
+        self.max_concurrent_requests = max_concurrent_requests
         try:
             self._configure(application, conf, find_node, client)
         except startup.ERRORS as exc:
@@ -93,7 +101,7 @@ class BootConfigMiddleware:
         # Ironic's app registers it too; a paste pipeline may not.
         conf.register_opts(http_proxy_to_wsgi.OPTS, group='oslo_middleware')
         bc_conf.validate(conf)
-        bc_conf.validate_sources(conf)
+        bc_conf.validate_sources(conf, self.listener)
         self.application = application
         options = conf.boot_config
         self.trust_forwarded = (
@@ -102,7 +110,10 @@ class BootConfigMiddleware:
         self.rate = admission.RateLimiter(options.rate_limit,
                                           options.rate_limit_burst,
                                           options.rate_limit_sources)
-        self.cap = admission.ConcurrencyCap(options.max_concurrent_requests)
+        if self.max_concurrent_requests is None:
+            self.max_concurrent_requests = options.max_concurrent_requests
+        self.cap = admission.ConcurrencyCap(self.max_concurrent_requests,
+                                            options.max_concurrent_wait)
         self.refusals = admission.RefusalLog()
         self.find_node = find_node or lookup.NodeLookup(
             restrict=conf.api.restrict_boot_config,
@@ -120,11 +131,13 @@ class BootConfigMiddleware:
         LOG.info('Boot configuration API enabled at %s/<MAC>/<NAME> '
                  '(restrict_boot_config=%s, rpc_transport=%s, '
                  'allowed_source_cidrs=%s, rate_limit=%s/s burst %s, '
-                 'max_concurrent_requests=%s)', request.PREFIX,
+                 'max_concurrent_requests=%s, max_concurrent_wait=%ss)',
+                 request.PREFIX,
                  conf.api.restrict_boot_config, conf.rpc_transport,
                  ','.join(options.allowed_source_cidrs) or 'any',
                  options.rate_limit or 'off', options.rate_limit_burst,
-                 options.max_concurrent_requests or 'no cap')
+                 self.max_concurrent_requests or 'no cap',
+                 options.max_concurrent_wait)
 
     def __call__(self, environ, start_response):
         path = environ.get('PATH_INFO', '')
@@ -198,8 +211,10 @@ class BootConfigMiddleware:
             return exception.Refused('rate_limit', 'refused.rate',
                                      'rate limit of the source exceeded')
         if not self.cap.enter():
-            return exception.Refused('max_concurrent_requests', 'refused.cap',
-                                     'max_concurrent_requests reached')
+            return exception.Refused(
+                'max_concurrent_requests', 'refused.cap',
+                'max_concurrent_requests reached and no slot freed within '
+                'max_concurrent_wait')
         return None
 
     def _count(self, outcome, ms):
@@ -236,8 +251,13 @@ class BootConfigMiddleware:
                       '(%(ms).1f ms)', log_args,
                       exc_info=(type(cause), cause, cause.__traceback__))
         self._count(outcome, log_args['ms'])
-        start_response('404 Not Found', _NOT_FOUND_HEADERS)
-        return [b''] if log_args['method'] == 'HEAD' else [_NOT_FOUND_BODY]
+        return not_found(start_response, log_args['method'])
+
+
+def not_found(start_response, method='GET'):
+    """The generic 404, the same bytes for every cause."""
+    start_response('404 Not Found', _NOT_FOUND_HEADERS)
+    return [b''] if method == 'HEAD' else [_NOT_FOUND_BODY]
 
 
 def _printable(path, limit=200):

@@ -30,6 +30,7 @@ import oslo_messaging as messaging
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw import exception
 from ironic_boot_config_mw import root_script
+from ironic_boot_config_mw import service as serving
 from ironic_boot_config_mw.shim import service
 
 CONF = cfg.CONF
@@ -61,7 +62,7 @@ def main(argv=None, deprecated_name=None):
         svc.start()
     except _START_UP_ERRORS as exc:
         sys.exit('%s: %s' % (SHIM, exc))
-    return service.serve(svc, CONF)
+    return serving.serve(svc, CONF)
 
 
 def deprecated_main():

@@ -9,8 +9,6 @@ Ironic's service internals.
 """
 
 import inspect
-import signal
-import threading
 
 from ironic.common import rpc_service
 from ironic.common.json_rpc import server as json_rpc
@@ -43,6 +41,7 @@ class ShimRPCService(rpc_service.BaseRPCService):
                                   'json_rpc')
         super()._real_start()
         if CONF.rpc_transport == 'json-rpc':
+            _size_json_rpc_server(getattr(self.rpcserver, 'server', None))
             group = getattr(CONF, bc_conf.JSON_RPC_GROUP)
             where = 'JSON-RPC on %s:%s' % (group.host_ip, group.port)
         else:
@@ -59,23 +58,21 @@ class ShimRPCService(rpc_service.BaseRPCService):
         LOG.info('Boot config shim for conductor %s stopped', self.host)
 
 
-def serve(svc, conf):
-    """Serve the started ``svc`` in THIS process until SIGTERM or SIGINT;
-    SIGHUP mutates the configuration, as Ironic's services do.
+#: Connections Ironic's JSON-RPC server queues, and keeps alive, for the
+#: shim: every thread of every API process (the boot API's 64 and more)
+#: keeps one connection to each shim, and a boot storm connects at once.
+#: Ironic's server has cheroot's defaults (a backlog of 5, 10 idle
+#: keep-alive connections): beyond those it resets connections, and a
+#: machine gets the 404.
+JSON_RPC_BACKLOG = 1024
+JSON_RPC_KEEP_ALIVE = 512
 
-    oslo.service's launcher forks a worker for one service (a second copy
-    of the process, ~130 MB); the shim needs none of its machinery.
-    """
-    stop, mutate = threading.Event(), threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGHUP, lambda *_: mutate.set())
-    try:
-        # Short waits: the main thread alone runs signal handlers.
-        while not stop.wait(1):
-            if mutate.is_set():
-                mutate.clear()
-                conf.mutate_config_files()
-    finally:
-        svc.stop()
-    return 0
+
+def _size_json_rpc_server(server):
+    """Size the started cheroot server of Ironic's JSON-RPC service."""
+    if not hasattr(server, 'keep_alive_conn_limit'):
+        return  # not cheroot (Ironic 2025.1: oslo.service's eventlet)
+    server.keep_alive_conn_limit = JSON_RPC_KEEP_ALIVE
+    server.request_queue_size = JSON_RPC_BACKLOG
+    # listen() again on the listening socket: Linux takes the new backlog.
+    server.socket.listen(JSON_RPC_BACKLOG)

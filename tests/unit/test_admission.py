@@ -78,6 +78,20 @@ def test_concurrency_cap():
     assert all(unlimited.enter() for _ in range(100))
 
 
+def test_concurrency_cap_waits_for_a_slot():
+    import threading
+    import time
+    cap = admission.ConcurrencyCap(1, wait=0.3)
+    assert cap.enter()
+    started = time.monotonic()
+    assert not cap.enter()
+    assert 0.25 <= time.monotonic() - started < 1
+    threading.Timer(0.1, cap.leave).start()
+    started = time.monotonic()
+    assert cap.enter()
+    assert 0.05 <= time.monotonic() - started < 0.3
+
+
 class Clock:
     def __init__(self):
         self.now = 1000.0

@@ -77,7 +77,11 @@ def test_good_file_validates(tmp_path):
 def test_list_opts_covers_every_group():
     groups = dict(bc_conf.list_opts())
     assert set(groups) == {'api', 'pxe', 'boot_config',
-                           bc_conf.JSON_RPC_GROUP}
+                           bc_conf.BOOT_API_GROUP, bc_conf.JSON_RPC_GROUP}
+    assert {o.name: o.default for o in groups[bc_conf.BOOT_API_GROUP]} == {
+        'host_ip': '0.0.0.0', 'port': 6390, 'unix_socket': None,
+        'unix_socket_mode': None, 'threads': 64, 'backlog': 1024}
+    assert 'max_concurrent_wait' in {o.name for o in groups['boot_config']}
     assert [o.name for o in groups['api']] == ['restrict_boot_config']
     assert {o.name for o in groups['pxe']} == {
         'ipxe_use_boot_config_api', 'ipxe_config_api_root_url'}

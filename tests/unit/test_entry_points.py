@@ -52,4 +52,5 @@ def test_console_scripts():
             'ironic_boot_config_mw.shim.cmd:deprecated_main',
         'ironic-boot-config-root-template':
             'ironic_boot_config_mw.shim.cmd:write_root_template',
+        'ironic-boot-config-api': 'ironic_boot_config_mw.bootapi.cmd:main',
     }

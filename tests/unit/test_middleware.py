@@ -443,34 +443,70 @@ def test_rate_limit_answers_the_generic_404(make_node, boot_config_overrides):
     assert other.status_int == 200
 
 
-def test_concurrency_cap_refuses_at_once(make_node, boot_config_overrides):
+def _hold_two_slots(app, mac):
+    """Two requests that hold both slots of the cap (their client waits)."""
     import threading
     import time as time_mod
-    _node, mac = make_node()
-    boot_config_overrides('max_concurrent_requests', 2)
-    release = threading.Event()
-
-    class SlowClient(Client):
-        def get_boot_config(self, context, node, name):
-            release.wait(10)
-            return super().get_boot_config(context, node, name)
-
-    app = make_app(client=SlowClient())
     results = []
     threads = [threading.Thread(target=lambda: results.append(app.get(
         '/v1/boot/%s/boot.ipxe' % mac).status_int)) for _ in range(2)]
     for t in threads:
         t.start()
     time_mod.sleep(0.3)
+    return threads, results
+
+
+class _SlowClient(Client):
+    def __init__(self, release):
+        super().__init__()
+        self.release = release
+
+    def get_boot_config(self, context, node, name):
+        self.release.wait(10)
+        return super().get_boot_config(context, node, name)
+
+
+@pytest.mark.parametrize('wait', [0, 0.5])
+def test_concurrency_cap_refuses_after_the_wait(make_node,
+                                                boot_config_overrides, wait):
+    import threading
+    import time as time_mod
+    _node, mac = make_node()
+    boot_config_overrides('max_concurrent_requests', 2)
+    boot_config_overrides('max_concurrent_wait', wait)
+    release = threading.Event()
+    app = make_app(client=_SlowClient(release))
+    threads, results = _hold_two_slots(app, mac)
     started = time_mod.monotonic()
     third = app.get('/v1/boot/%s/boot.ipxe' % mac, status=404)
-    assert time_mod.monotonic() - started < 0.5
+    took = time_mod.monotonic() - started
+    assert wait <= took < wait + 0.5
     assert third.body == b'# Not Found\n'
     release.set()
     for t in threads:
         t.join(10)
     assert results == [200, 200]
     assert app.get('/v1/boot/%s/boot.ipxe' % mac).status_int == 200
+
+
+def test_concurrency_cap_serves_when_a_slot_frees(make_node,
+                                                  boot_config_overrides):
+    import threading
+    import time as time_mod
+    _node, mac = make_node()
+    boot_config_overrides('max_concurrent_requests', 2)
+    boot_config_overrides('max_concurrent_wait', 5)
+    release = threading.Event()
+    app = make_app(client=_SlowClient(release))
+    threads, results = _hold_two_slots(app, mac)
+    threading.Timer(0.3, release.set).start()
+    started = time_mod.monotonic()
+    third = app.get('/v1/boot/%s/boot.ipxe' % mac)
+    assert third.status_int == 200
+    assert 0.25 <= time_mod.monotonic() - started < 2
+    for t in threads:
+        t.join(10)
+    assert results == [200, 200]
 
 
 def test_refusals_are_summarised_at_warning(make_node, caplog,

@@ -1,0 +1,47 @@
+"""The boot API's WSGI application: ``/v1/boot``, ``/health``, nothing else.
+
+``/v1/boot/<MAC>/<NAME>`` is the filter itself (the same parser, lookup,
+state gate, RPC to the owner's shim, admission and the same byte-identical
+404); every other path gets that 404 too: this process has no
+authenticated API, so no ``/v1/boot-explain`` either (Ironic's API with the
+filter keeps it). The filter's concurrency cap is off here: the server's
+``[boot_config_api]threads`` bound the requests in flight, and there is no
+operator's API in this process to keep them from.
+"""
+
+from ironic_boot_config_mw import conf as bc_conf
+from ironic_boot_config_mw.api import middleware
+from ironic_boot_config_mw.api import request
+from ironic_boot_config_mw.bootapi import health
+
+HEALTH = '/health'
+
+
+def _not_found(environ, start_response):
+    return middleware.not_found(start_response, environ.get('REQUEST_METHOD'))
+
+
+class BootAPI:
+    """The application of ``ironic-boot-config-api``.
+
+    :param conf: the ConfigOpts (Ironic's ``CONF``).
+    :param find_node: as for :class:`~ironic_boot_config_mw.api.middleware.
+        BootConfigMiddleware`.
+    :param client: as for that filter.
+    """
+
+    def __init__(self, conf, find_node=None, client=None):
+        self.boot = middleware.BootConfigMiddleware(
+            _not_found, conf, find_node, client,
+            listener=bc_conf.BOOT_API_GROUP, max_concurrent_requests=0)
+        self.health = health.Health(self.boot.find_node, self.boot.client,
+                                    conf.boot_config.rpc_timeout)
+
+    def __call__(self, environ, start_response):
+        path = environ.get('PATH_INFO', '')
+        if request.owns(path):
+            return self.boot(environ, start_response)
+        if path == HEALTH and environ.get('REQUEST_METHOD') in ('GET',
+                                                                'HEAD'):
+            return self.health(environ, start_response)
+        return _not_found(environ, start_response)

@@ -1,0 +1,188 @@
+"""The boot API process's application, health check and server."""
+
+import http.client
+import os
+import socket
+import stat
+import threading
+import time
+
+from ironic.conf import CONF
+import pytest
+import webtest
+
+from ironic_boot_config_mw.api import lookup
+from ironic_boot_config_mw.bootapi import app as app_mod
+from ironic_boot_config_mw.bootapi import health as health_mod
+from ironic_boot_config_mw.bootapi import server as server_mod
+from tests.unit import test_middleware as filter_tests
+
+NOT_FOUND = b'# Not Found\n'
+
+
+class Shims(filter_tests.Client):
+    """The RPC client with shims that answer a ping, or not."""
+
+    def __init__(self, down=(), hang=0.0):
+        super().__init__()
+        self.down, self.hang = set(down), hang
+        self.pings = 0
+
+    def conductors(self):
+        return ['c1', 'c2']
+
+    def ping(self, context, host):
+        self.pings += 1
+        if host in self.down:
+            time.sleep(self.hang)
+            raise ConnectionRefusedError(host)
+        return {'host': host}
+
+
+def make_boot_api(client=None, find_node=None):
+    return webtest.TestApp(app_mod.BootAPI(
+        CONF, find_node=find_node or lookup.NodeLookup(),
+        client=client or Shims()))
+
+
+def test_serves_what_the_filter_serves(make_node):
+    _node, mac = make_node()
+    path = '/v1/boot/%s/boot.ipxe' % mac
+    ours = make_boot_api().get(path)
+    theirs = filter_tests.make_app().get(path)
+    assert ours.body == theirs.body == filter_tests.SCRIPT
+    assert filter_tests.headers_of(ours) == filter_tests.headers_of(theirs)
+
+
+@pytest.mark.parametrize('path', ['/', '/v1', '/v1/nodes', '/v1/lookup',
+                                  '/v1/boot-explain', '/v1/boot-explain/x',
+                                  '/healthz', '/health/x', '/v1/boot/zz/a'])
+def test_everything_else_is_the_generic_404(make_node, path):
+    _node, mac = make_node()
+    api = make_boot_api()
+    resp = api.get(path, status=404)
+    unknown = api.get('/v1/boot/52:54:00:ff:00:01/boot.ipxe', status=404)
+    assert resp.body == unknown.body == NOT_FOUND
+    assert filter_tests.headers_of(resp) == filter_tests.headers_of(unknown)
+
+
+def test_no_concurrency_cap(make_node, overrides):
+    """[boot_config]max_concurrent_requests is the in-API filter's: here
+    the server's threads bound the requests in flight."""
+    _node, mac = make_node()
+    overrides('max_concurrent_requests', 1, 'boot_config')
+    overrides('max_concurrent_wait', 0, 'boot_config')
+    release = threading.Event()
+
+    class Slow(Shims):
+        def get_boot_config(self, context, node, name):
+            release.wait(5)
+            return super().get_boot_config(context, node, name)
+
+    api = make_boot_api(client=Slow())
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(api.get(
+        '/v1/boot/%s/boot.ipxe' % mac, expect_errors=True).status_int))
+        for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert results == [200] * 4
+
+
+def test_health(ironic_db):
+    resp = make_boot_api(client=Shims(down=['c2'])).get('/health')
+    assert resp.status_int == 200
+    assert resp.json == {'database': True, 'shims': {'c1': True,
+                                                     'c2': False}}
+    assert resp.headers['Cache-Control'] == 'no-store'
+    head = make_boot_api().head('/health')
+    assert head.status_int == 200 and head.body == b''
+
+
+def test_health_without_the_database():
+    class NoDatabase(lookup.NodeLookup):
+        def ping(self):
+            raise ConnectionRefusedError('database')
+
+    resp = make_boot_api(find_node=NoDatabase()).get('/health', status=503)
+    assert resp.json == {'database': False,
+                         'shims': {'c1': True, 'c2': True}}
+
+
+def test_health_is_bounded_and_kept_a_second(ironic_db):
+    shims = Shims(down=['c2'], hang=5)
+    health = health_mod.Health(lookup.NodeLookup(), shims, timeout=0.5)
+    started = time.monotonic()
+    assert health.check() == {'database': True,
+                              'shims': {'c1': True, 'c2': False}}
+    assert time.monotonic() - started < 1.5
+    pings = shims.pings
+    health.check()
+    assert shims.pings == pings  # the answer of a second ago
+
+
+def _get(conn):
+    try:
+        conn.request('GET', '/health')
+        resp = conn.getresponse()
+        return resp.status, resp.read(), resp.getheader('Server')
+    finally:
+        conn.close()
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__('localhost', timeout=5)
+        self._path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(5)
+        self.sock.connect(self._path)
+
+
+class Options:
+    host_ip = '127.0.0.1'
+    unix_socket = None
+    unix_socket_mode = None
+    threads = 4
+    backlog = 64
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+def test_server_on_tcp_sized_as_configured(ironic_db):
+    from tests.harness import net
+    port = net.free_port()
+    svc = server_mod.BootAPIServer(make_boot_api().app, Options(port=port))
+    assert svc.server.request_queue_size == 64
+    assert svc.server.keep_alive_conn_limit == 64
+    assert svc.server.requests.min == 4
+    svc.start()
+    try:
+        status, _body, name = _get(http.client.HTTPConnection(
+            '127.0.0.1', port, timeout=5))
+    finally:
+        svc.stop()
+    assert (status, name) == (200, 'ironic-boot-config-api')
+
+
+def test_server_on_a_unix_socket(ironic_db, tmp_path):
+    path = str(tmp_path / 'boot.sock')
+    with open(path, 'w'):
+        pass  # a stale socket file from a previous run is replaced
+    svc = server_mod.BootAPIServer(make_boot_api().app, Options(
+        port=0, unix_socket=path, unix_socket_mode=0o660))
+    svc.start()
+    try:
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o660
+        status, _body, _name = _get(_UnixConnection(path))
+    finally:
+        svc.stop()
+    assert status == 200
+    assert not os.path.exists(path)
