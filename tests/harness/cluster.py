@@ -31,6 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 PASTE_INI = os.path.join(ROOT, 'etc', 'ironic-boot-config-mw',
                          'api-paste.ini')
 SHIM = 'ironic-boot-config-shim'
+BOOT_API = 'ironic-boot-config-api'
 ADMIN = ('admin', 'password')
 
 
@@ -153,7 +154,8 @@ class IronicCluster:
 
     # -- processes -------------------------------------------------------
 
-    def spawn(self, name, command, conf_path, bin_dir=BIN, environment=None):
+    def spawn(self, name, command, conf_path, bin_dir=BIN, environment=None,
+              nice=0):
         """Start ``<bin_dir>/<command> --config-file <conf_path>`` (or
         ``--config-dir``, for a directory)."""
         argv = [os.path.join(bin_dir, command), _config_flag(conf_path),
@@ -161,7 +163,7 @@ class IronicCluster:
         proc = process.Process(name, argv,
                                os.path.join(self.workdir, name + '.log'),
                                env=dict(os.environ, **environment)
-                               if environment else None)
+                               if environment else None, nice=nice)
         self.processes.append(proc)
         return proc
 
@@ -260,9 +262,39 @@ class IronicCluster:
         net.wait_for(up, timeout, 'the API at %s' % url)
         return url, proc
 
+    def start_boot_api(self, name, overrides=None, conductor=None, nice=0,
+                       timeout=90, host='127.0.0.1'):
+        """An ``ironic-boot-config-api`` on the cluster's database: with
+        ``conductor`` (a host), that conductor's configuration (for
+        ``rpc_transport = none``: the providers run in it). It listens on a
+        free port of ``host``, unless ``overrides`` give it
+        ``[boot_config_api]unix_socket``. ``(url, Process)`` once it
+        serves (url None on a unix socket)."""
+        overrides = dict(overrides or {})
+        listener = dict(overrides.get('boot_config_api', {}))
+        url = None
+        if 'unix_socket' not in listener:
+            port = net.free_port(host)
+            listener = dict({'host_ip': host, 'port': str(port)}, **listener)
+            url = 'http://%s:%d' % (host, port)
+        overrides['boot_config_api'] = listener
+        proc = self.spawn(name, BOOT_API, self.write_conf(
+            name, self.conductors[conductor] if conductor else None,
+            overrides), nice=nice)
+
+        def serving():
+            if not proc.alive():
+                raise RuntimeError('%s exited with %s:\n%s' % (
+                    name, proc.returncode, proc.log()[-3000:]))
+            return 'serving /v1/boot and /health on' in proc.log()
+        net.wait_for(serving, timeout, 'the boot API %s' % name)
+        return url, proc
+
     def check_alive(self):
         """Raise, with its log, if a process died unasked."""
         for proc in self.processes:
+            if proc.stopped:
+                continue
             if not proc.alive() and proc.returncode not in (0, -15):
                 raise RuntimeError('%s exited with %s:\n%s' % (
                     proc.name, proc.returncode, proc.log()[-3000:]))

@@ -1,10 +1,18 @@
-"""wrk (Debian's) over many paths, with its report parsed: the load of the
-benchmark and of the boot-storm test. Every run is bounded in time."""
+"""Load: wrk (Debian's) over many paths, with its report parsed, and a
+storm of machines, each booting once. The load of the benchmark and of the
+boot-storm tests. Every run is bounded in time."""
 
+import concurrent.futures
+import http.client
 import os
+import random
 import re
 import subprocess
 import tempfile
+import threading
+import time
+import typing
+import urllib.parse
 
 _LUA = r'''
 local paths = {}
@@ -88,3 +96,60 @@ def run(base_url, paths, duration=10, connections=16, threads=2,
         result['socket_errors'] = sum(int(x) for x in m.groups())
         result['timeouts'] = int(m.group(4))
     return result
+
+
+class Answer(typing.NamedTuple):
+    """What one machine's request got: ``status`` (None: no answer, then
+    ``error`` says why) after ``ms`` milliseconds."""
+
+    path: str
+    status: typing.Optional[int]
+    ms: float
+    error: str = ''
+
+
+def machine_storm(base_url, machines, seconds, timeout_s=30, workers=256,
+             seed=1):
+    """A machine-like storm: each machine (a list of paths, one per NIC)
+    starts at a random moment of ``seconds`` seconds and asks its paths in
+    turn, each on a connection of its own, as iPXE does, until one answers
+    200. Returns every :class:`Answer`. Bounded: each request by
+    ``timeout_s``, the whole by ``seconds + len(paths) * timeout_s``."""
+    url = urllib.parse.urlsplit(base_url)
+    rng = random.Random(seed)
+    starts = sorted((rng.uniform(0, seconds), index)
+                    for index in range(len(machines)))
+    answers, lock = [], threading.Lock()
+
+    def machine(paths):
+        for path in paths:
+            answer = _ask(url.hostname, url.port, path, timeout_s)
+            with lock:
+                answers.append(answer)
+            if answer.status == 200:
+                return
+
+    began = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        futures = []
+        for at, index in starts:
+            time.sleep(max(0.0, began + at - time.monotonic()))
+            futures.append(pool.submit(machine, machines[index]))
+        longest = max(len(paths) for paths in machines) * (timeout_s + 1)
+        concurrent.futures.wait(futures, timeout=longest + 5)
+    return answers
+
+
+def _ask(host, port, path, timeout_s):
+    started = time.monotonic()
+    conn = http.client.HTTPConnection(host, port, timeout=timeout_s)
+    try:
+        conn.request('GET', path)
+        resp = conn.getresponse()
+        resp.read()
+        status, error = resp.status, ''
+    except (OSError, http.client.HTTPException) as exc:
+        status, error = None, type(exc).__name__
+    finally:
+        conn.close()
+    return Answer(path, status, (time.monotonic() - started) * 1000, error)

@@ -21,21 +21,32 @@ def _stop_with_parent():
     _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def _child_setup(nice):
+    def setup():
+        _stop_with_parent()
+        if nice:
+            os.nice(nice)
+    return setup
+
+
 class Process:
     """A process started in a session of its own, logging to ``log_path``.
 
     :param name: what the harness calls it (``api``, ``shim-0``, ...).
+    :param nice: its niceness, as ``Nice=`` of a systemd unit says.
     """
 
-    def __init__(self, name, argv, log_path, env=None):
+    def __init__(self, name, argv, log_path, env=None, nice=0):
         self.name = name
+        #: True once the test stopped or killed it on purpose.
+        self.stopped = False
         self.argv = list(argv)
         self.log_path = log_path
         self._log = open(log_path, 'ab')
         self.popen = subprocess.Popen(self.argv, stdout=self._log,
                                       stderr=subprocess.STDOUT, env=env,
                                       start_new_session=True,
-                                      preexec_fn=_stop_with_parent)
+                                      preexec_fn=_child_setup(nice))
 
     @property
     def pid(self):
@@ -63,8 +74,15 @@ class Process:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.popen.pid, signum)
 
+    def kill(self):
+        """SIGKILL, as a crash or the OOM killer ends it."""
+        self.stopped = True
+        self.signal_group(signal.SIGKILL)
+        self.popen.wait(10)
+
     def stop(self, timeout=40):
         """SIGTERM, then SIGKILL to the whole group after ``timeout``."""
+        self.stopped = True
         if self.alive():
             # SIGCONT first: a test may have stopped it with SIGSTOP.
             self.signal_group(signal.SIGCONT)

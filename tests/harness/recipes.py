@@ -41,3 +41,8 @@ def bifrost(name, variables, fixture=False):
     return environment.from_string(
         _read(FIXTURES if fixture else ETC, 'bifrost', name)).render(
             **variables)
+
+
+def balancer(name, variables):
+    """``etc/balancer/<name>`` rendered with jinja2 and ``variables``."""
+    return jinja2.Template(_read(ETC, 'balancer', name)).render(**variables)
