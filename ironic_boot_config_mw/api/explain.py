@@ -68,7 +68,7 @@ class Explainer:
     def __call__(self, environ, start_response):
         if environ.get('REQUEST_METHOD') != 'GET':
             return json_reply(start_response, '405 Method Not Allowed',
-                         {'error': 'only GET'}, [('Allow', 'GET')])
+                              {'error': 'only GET'}, [('Allow', 'GET')])
         status, headers, body = _through(self.application, environ)
         if not status.startswith('404'):
             # Ironic's authentication refused (or answered): as it did.
@@ -79,7 +79,7 @@ class Explainer:
             ironic_policy.authorize(RULE, {}, context.to_policy_values())
         except ironic_exception.HTTPForbidden:
             return json_reply(start_response, '403 Forbidden',
-                         {'error': 'forbidden by policy %s' % RULE})
+                              {'error': 'forbidden by policy %s' % RULE})
         if environ['PATH_INFO'].rstrip('/') == request.EXPLAIN_PREFIX:
             return json_reply(start_response, '200 OK', self.shims(context))
         return json_reply(start_response, '200 OK', self.explain(environ))

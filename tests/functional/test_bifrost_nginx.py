@@ -189,3 +189,25 @@ def test_bios_ipxe_vm_boots_through_the_recipe(cluster, bifrost, node):
     assert boot and logs.BootRequest(0, 'GET', boot[0], 200).for_mac(
         node.mac)
     assert paths.index(boot[0]) < paths.index(kernel) < paths.index(ramdisk)
+
+
+def test_the_location_can_pass_to_the_boot_api_process(cluster, bifrost,
+                                                       node):
+    """The recipe's variant (boot_config_api_upstream): /v1/boot/ goes to
+    ironic-boot-config-api on the all-in-one's host, run with its
+    configuration (the drop-in's allow-list and proxy headers;
+    rpc_transport = none: the providers in it)."""
+    url, boot_api = cluster.start_boot_api('boot-api', conductor=HOST)
+    location = recipes.bifrost('nginx-boot-config.conf.j2', {
+        'boot_config_api_upstream': url[len('http://'):]})
+    port = net.free_port(INTERNAL_IP)
+    cluster.processes.append(nginx.start_servers(
+        cluster.workdir, ' server {\n  listen %s:%d;\n%s\n }\n' % (
+            INTERNAL_IP, port, location), [(INTERNAL_IP, port)],
+        name='nginx-boot-api'))
+    path = '/v1/boot/%s/boot.ipxe' % node.mac
+    assert from_address(INTERNAL_IP, path, port) == (
+        200, cluster.written_config(node.uuid, HOST))
+    assert 'GET %s from %s: 200, node %s' % (path, INTERNAL_IP, node.uuid) \
+        in boot_api.log()
+    assert from_address(OUTSIDER, path, port) == (404, b'# Not Found\n')

@@ -231,7 +231,7 @@ def test_bad_configuration_stops_it_at_start(cluster):
         assert said in last, done.stderr[-2000:]
 
 
-# -- storms --------------------------------------------------------------------
+# -- storms ------------------------------------------------------------------
 
 def wrk(url, macs, seconds, connections):
     return load.run(url, ['/v1/boot/%s/boot.ipxe' % m for m in macs],

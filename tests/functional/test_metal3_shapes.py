@@ -11,6 +11,8 @@ exemption. Each case reads the shipped ironic.conf drop-in with
 """
 
 
+import os
+
 import pytest
 import requests
 
@@ -125,3 +127,26 @@ def test_the_tls_vhost_asks_operators_not_machines(cluster, node):
     assert resp.status_code == 200
     assert resp.content == cluster.written_config(node.uuid, HOST)
     assert apache.available()
+
+
+def test_the_route_can_pass_to_the_boot_api_process(cluster, node, around):
+    """The recipe's variant (IRONIC_BOOT_CONFIG_API): the image server
+    passes /v1/boot/ to ironic-boot-config-api on a unix socket of the
+    pod, run with the replica's configuration (the drop-in's allow-list
+    and proxy headers; rpc_transport = none: the providers in it)."""
+    conductor = cluster.conductors[HOST]
+    sock = os.path.join(cluster.workdir, 'ironic-boot-config-api.sock')
+    _url, boot_api = cluster.start_boot_api('boot-api', {
+        'boot_config_api': {'unix_socket': sock,
+                            'unix_socket_mode': '0666'}}, conductor=HOST)
+    port = net.free_port(HOST)
+    around.start_httpd(cluster, conductor, name='httpd-boot-api', env={
+        'IRONIC_BOOT_CONFIG_API': 'unix:' + sock, 'HTTP_PORT': port})
+    path = '/v1/boot/%s/boot.ipxe' % node.mac
+    resp = client.raw_request(HOST, port, path)
+    assert (resp.status, resp.body) == (200, cluster.written_config(
+        node.uuid, HOST))
+    assert 'GET %s from 127.0.0.1: 200, node %s' % (path, node.uuid) in \
+        boot_api.log()
+    outsider = client.raw_request(HOST, port, path, source='127.0.0.5')
+    assert (outsider.status, outsider.body) == (404, b'# Not Found\n')

@@ -9,16 +9,16 @@ A storm of machines: 8 clients, each asking then pausing 100 ms, over all
 samples, so that p99 is not just the slowest one). The operator's p99 stays
 within twice its idle p99, measured the same way over the same 20 s without
 the storm (Ironic's periodic work happens in both windows): the concurrency
-cap answers the excess at once instead of letting it take the server's
-threads and CPU.
+cap keeps the storm to 2 requests at a time, the others waiting for a slot
+(``max_concurrent_wait``) instead of taking the server's CPU.
 
 Why 8 clients: Ironic runs its API server (cheroot) with cheroot's
 defaults, a listen backlog of 5 and at most 10 idle keep-alive connections.
 Beyond 10 clients cheroot closes connections, clients reconnect, SYNs
 overflow the backlog and are retransmitted after 1 s, 3 s, ... For every
 route alike, before any WSGI code runs: the flood test prints what the
-operator saw then. Deployments put a reverse proxy (or an API process of its
-own) in front of boot traffic; see the deployment guide.
+operator saw then. For floods, deployments run the boot API process of
+its own (``test_boot_api.py``); see the operations guide.
 """
 
 import threading

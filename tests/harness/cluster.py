@@ -228,7 +228,8 @@ class IronicCluster:
         stopped): its Process."""
         c = self.conductors[host]
         c.shim = self.spawn('shim-%d' % c.index, command, c.conf_path,
-                            bin_dir, self.spec.shim_environment)
+                            bin_dir, self.spec.shim_environment,
+                            nice=self.spec.shim_nice)
         return c.shim
 
     def restart_conductor(self, host, timeout=90):

@@ -109,7 +109,7 @@ class Answer(typing.NamedTuple):
 
 
 def machine_storm(base_url, machines, seconds, timeout_s=30, workers=256,
-             seed=1):
+                  seed=1):
     """A machine-like storm: each machine (a list of paths, one per NIC)
     starts at a random moment of ``seconds`` seconds and asks its paths in
     turn, each on a connection of its own, as iPXE does, until one answers

@@ -73,8 +73,6 @@ class Metal3:
             'IRONIC_BOOT_CONFIG_RPC_PORT': cluster.shim_port,
             'IRONIC_BOOT_CONFIG_ALLOWED_CIDRS': self.allowed_cidrs,
             'HTTP_ROOT': conductor.http_root,
-            'HTTPD_CONF_DIR_D': os.path.join(cluster.workdir, 'httpd-%d'
-                                             % conductor.index, 'conf.d'),
             'BOOT_CONFIG_EXEMPTION': EXEMPTION,
         }
 
@@ -84,21 +82,27 @@ class Metal3:
         return recipes.metal3('ironic-boot-config.conf.j2',
                               self.env(cluster, conductor))
 
-    def start_httpd(self, cluster, conductor):
-        """The replica's httpd (before the cluster starts): its Process."""
-        env = self.env(cluster, conductor)
+    def start_httpd(self, cluster, conductor, name=None, env=None):
+        """The replica's httpd (before the cluster starts): its Process.
+        ``name`` and ``env`` (variables over the replica's): another
+        httpd, with only the image server (plain HTTP on HTTP_PORT)."""
+        extra = env or {}
+        name = name or 'httpd-%d' % conductor.index
+        env = dict(self.env(cluster, conductor), **extra)
+        env['HTTPD_CONF_DIR_D'] = os.path.join(cluster.workdir, name,
+                                               'conf.d')
         os.makedirs(env['HTTPD_CONF_DIR_D'], exist_ok=True)
         with open(os.path.join(env['HTTPD_CONF_DIR_D'], 'boot-config.conf'),
                   'w') as f:
             f.write(recipes.metal3('httpd-boot-config.conf.j2', env))
         body = recipes.metal3('httpd.conf.j2', env, fixture=True)
-        if self.tls:
+        tls = self.tls and not extra
+        if tls:
             body += recipes.metal3('httpd-ironic-api.conf.j2', env,
                                    fixture=True)
-        ports = [(conductor.host, self.http_port)] + (
-            [(conductor.host, self.api_port)] if self.tls else [])
-        proc = apache.start(cluster.workdir, body,
-                            name='httpd-%d' % conductor.index, ports=ports)
+        ports = [(conductor.host, int(env['HTTP_PORT']))] + (
+            [(conductor.host, self.api_port)] if tls else [])
+        proc = apache.start(cluster.workdir, body, name=name, ports=ports)
         cluster.processes.append(proc)
         return proc
 

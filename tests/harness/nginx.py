@@ -21,7 +21,8 @@ def start(workdir, server, access_log=True):
     return proc, 'http://127.0.0.1:%d' % port
 
 
-def start_servers(workdir, servers, ports, access_log=True, name='nginx'):
+def start_servers(workdir, servers, ports, access_log=True, name='nginx',
+                  nice=0):
     """nginx with the ``servers`` (``server {...}`` blocks) in its ``http``
     block; every path it writes stays under ``workdir``. Waits until it
     accepts connections on each ``(host, port)`` of ``ports``."""
@@ -40,7 +41,8 @@ def start_servers(workdir, servers, ports, access_log=True, name='nginx'):
                    if access_log else 'off', temp, servers))
     proc = process.Process(name, [shutil.which('nginx') or 'nginx', '-c',
                                   conf, '-p', workdir],
-                           os.path.join(workdir, '%s.log' % name))
+                           os.path.join(workdir, '%s.log' % name),
+                           nice=nice)
 
     def up():
         if not proc.alive():

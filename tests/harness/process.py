@@ -47,6 +47,14 @@ class Process:
                                       stderr=subprocess.STDOUT, env=env,
                                       start_new_session=True,
                                       preexec_fn=_child_setup(nice))
+        if nice:
+            # With the kernel's autogroups (sched_autogroup_enabled), a
+            # session of its own is a scheduling group of its own: a
+            # thread's nice counts only within it, the group's own nice
+            # between groups. As systemd's CPUWeight= and Nice= together.
+            with contextlib.suppress(OSError), \
+                    open('/proc/%d/autogroup' % self.popen.pid, 'w') as f:
+                f.write(str(nice))
 
     @property
     def pid(self):

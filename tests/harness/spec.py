@@ -50,6 +50,7 @@ class ClusterSpec:
         Conductor (None for a separate API).
     :param shim_environment: variables of the shims' own environment,
         e.g. ``OS_<GROUP>__<OPT>`` options of theirs (oslo.config).
+    :param shim_nice: the shims' niceness (``Nice=`` of their unit).
     """
 
     db: str = 'mysql'
@@ -73,6 +74,7 @@ class ClusterSpec:
         dataclasses.field(default_factory=dict)
     shim_environment: typing.Mapping[str, str] = \
         dataclasses.field(default_factory=dict)
+    shim_nice: int = 0
 
     def __post_init__(self):
         # A list given for the hosts is kept as a tuple: the spec is frozen.

@@ -54,3 +54,25 @@ def test_console_scripts():
             'ironic_boot_config_mw.shim.cmd:write_root_template',
         'ironic-boot-config-api': 'ironic_boot_config_mw.bootapi.cmd:main',
     }
+
+
+def test_systemd_units_run_our_commands():
+    """Each shipped unit starts a console script of ours, with Ironic's
+    configuration file."""
+    import configparser
+    from importlib import metadata
+    import os
+    ours = {ep.name for ep in metadata.entry_points(group='console_scripts')
+            if ep.value.startswith('ironic_boot_config_mw.')}
+    etc = os.path.join(os.path.dirname(__file__), '..', '..', 'etc',
+                       'systemd')
+    started = set()
+    for name in sorted(os.listdir(etc)):
+        unit = configparser.ConfigParser(strict=False)
+        unit.read(os.path.join(etc, name))
+        argv = unit['Service']['ExecStart'].split()
+        assert argv[1:] == ['--config-file', '/etc/ironic/ironic.conf']
+        command = os.path.basename(argv[0])
+        assert command in ours and name == command + '.service'
+        started.add(command)
+    assert started == {'ironic-boot-config-shim', 'ironic-boot-config-api'}

@@ -11,13 +11,16 @@ ironic-api without it, 2 conductors, 2 shims, MariaDB), puts N nodes with
 * authenticated ``GET /v1/nodes/<uuid>`` with and without the filter;
 
 then a scaling run (p50/p99 at 100 / 1,000 / 10,000 nodes) and a boot
-storm (1,000 nodes x 2 NICs at 256 connections). Reports req/s, p50/p99,
-errors, CPU per request and RSS of each process, as ``doc/performance.md``
-(markdown) and ``doc/performance.png``. Every run is bounded; everything it
-started is stopped.
+storm (1,000 nodes x 2 NICs at 256 connections); then, on a cluster of
+their own, the boot storms of ``storms.py`` against the filter with its
+defaults, one boot API process and two behind nginx. Reports req/s,
+p50/p99, errors, CPU per request and RSS of each process, as
+``doc/performance-results.md`` (markdown) and ``doc/performance.png``.
+Every run is bounded; everything it started is stopped.
 
 Usage: ``tox -e bench`` or, from the repository's root,
-``python -m tools.bench.run [--quick]``.
+``python -m tools.bench.run [--quick] [--storms-only]`` (the latter prints
+the storm rows and writes nothing).
 """
 
 import argparse
@@ -35,6 +38,7 @@ from tests.harness import net
 from tests.harness import nginx as nginx_mod
 from tests.harness import process
 from tools.bench import procstat
+from tools.bench import storms as storms_mod
 
 ROOT = cluster_mod.ROOT
 
@@ -121,7 +125,23 @@ def main():
                         help='rounds per row; the median is reported')
     parser.add_argument('--quick', action='store_true',
                         help='3 s runs, 1 round, scaling to 1,000 nodes')
+    parser.add_argument('--storms-only', action='store_true',
+                        help='only the boot storms; print, write nothing')
+    parser.add_argument('--storm-waits', nargs='*', type=float,
+                        default=[0, 3],
+                        help='the filter\'s max_concurrent_wait values '
+                             'measured besides the default')
+    parser.add_argument('--storm-targets', default='',
+                        help='with --storms-only: the front-ends, e.g. bc')
+    parser.add_argument('--storm-nice', type=int, default=storms_mod.NICE,
+                        help='with --storms-only: the boot path\'s nice')
+    parser.add_argument('--storm-boot-api-conf', default='',
+                        help='with --storms-only: section.option=value,... '
+                             'for the boot API processes')
     args = parser.parse_args()
+    if args.storms_only:
+        print('\n'.join(storms_mod.report(storm_rows(args))))
+        return 0
     if args.quick:
         args.duration, args.scaling, args.repeat = 3, '100,1000', 1
     global SCRIPT
@@ -206,8 +226,39 @@ def main():
             proc.stop()
         c.stop()
     aio = all_in_one(args)
-    report(args, runs, scaling, storm, rss, len(SCRIPT), aio)
+    report(args, runs, scaling, storm, rss, len(SCRIPT), aio,
+           storm_rows(args))
     return 0
+
+
+def storm_rows(args):
+    """The boot storms (storms.py) on a cluster of their own: the shims at
+    nice 10, as the boot path's processes are there."""
+    workdir = tempfile.mkdtemp(prefix='ironic-boot-config-bench-storms-')
+    nice = getattr(args, 'storm_nice', storms_mod.NICE)
+    c = cluster_mod.IronicCluster(workdir, db='mysql',
+                                  auth_strategy='http_basic',
+                                  shim_nice=nice)
+    try:
+        print('\nBoot storms: ironic-api, 2 conductors, 2 shims, MariaDB, '
+              'in %s' % workdir, flush=True)
+        c.start()
+        real = c.client.create_node().uuid
+        c.client.to_clean_wait([real])
+        nodes = bulk.BulkNodes(c, c.written_config(real).replace(
+            real.encode(), b'@UUID@'))
+        nodes.grow(1000)
+        conf = {}
+        for item in filter(None, args.storm_boot_api_conf.split(',')):
+            key, value = item.split('=', 1)
+            section, option = key.split('.', 1)
+            conf.setdefault(section, {})[option] = value
+        return storms_mod.run(c, nodes.macs[:2000], cluster_mod.ADMIN,
+                              waits=args.storm_waits,
+                              only=args.storm_targets if args.storms_only
+                              else '', nice=nice, boot_api_conf=conf)
+    finally:
+        c.stop()
 
 
 def all_in_one(args):
@@ -306,13 +357,14 @@ def errors(r):
     return '%d (%s)' % (total, said) if total else '0'
 
 
-def report(args, runs, scaling, storm, rss, body_size, aio):
+def report(args, runs, scaling, storm, rss, body_size, aio, storm_rows):
     by_name = {r['name']: r for r in runs}
     boot = runs[0]
     lookup = runs[1]
     with_filter, without = runs[5], runs[6]
     added = pass_through_cost()
-    command = 'python tools/bench/run.py ' + ' '.join(sys.argv[1:])
+    command = 'tox -e bench' + ''.join(
+        ' -- ' + ' '.join(sys.argv[1:]) for _ in sys.argv[1:2])
     lines = [
         '# Performance', '',
         'Generated by `%s` on %s.' % (command.strip(),
@@ -363,7 +415,7 @@ def report(args, runs, scaling, storm, rss, body_size, aio):
               '', '## Resident memory after the comparison runs (MB)', '',
               '| process | RSS |', '| --- | ---: |']
     lines += ['| %s | %.0f |' % kv for kv in rss.items()]
-    lines.append('')
+    lines += [''] + storms_mod.report(storm_rows) + ['']
     os.makedirs(args.out, exist_ok=True)
     with open(os.path.join(args.out, 'performance-results.md'), 'w') as f:
         f.write('\n'.join(lines))
