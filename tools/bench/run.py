@@ -135,6 +135,8 @@ def main():
                         help='with --storms-only: the front-ends, e.g. bc')
     parser.add_argument('--storm-nice', type=int, default=storms_mod.NICE,
                         help='with --storms-only: the boot path\'s nice')
+    parser.add_argument('--storm-shim-nice', type=int, default=0,
+                        help='with --storms-only: the shims\' nice')
     parser.add_argument('--storm-boot-api-conf', default='',
                         help='with --storms-only: section.option=value,... '
                              'for the boot API processes')
@@ -232,13 +234,13 @@ def main():
 
 
 def storm_rows(args):
-    """The boot storms (storms.py) on a cluster of their own: the shims at
-    nice 10, as the boot path's processes are there."""
+    """The boot storms (storms.py) on a cluster of their own."""
     workdir = tempfile.mkdtemp(prefix='ironic-boot-config-bench-storms-')
     nice = getattr(args, 'storm_nice', storms_mod.NICE)
     c = cluster_mod.IronicCluster(workdir, db='mysql',
                                   auth_strategy='http_basic',
-                                  shim_nice=nice)
+                                  shim_nice=getattr(args, 'storm_shim_nice',
+                                                    0))
     try:
         print('\nBoot storms: ironic-api, 2 conductors, 2 shims, MariaDB, '
               'in %s' % workdir, flush=True)

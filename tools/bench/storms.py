@@ -13,10 +13,11 @@ shipped ``etc/balancer`` recipe). Each takes two storms over 1,000 nodes x
 
 and for each the operator's authenticated ``GET /v1/nodes?limit=50`` on
 ironic-api, back to back, during the storm and idle just before it, as
-long. The boot API processes, the shims and the balancer run at nice 19
-(their systemd units' ``Nice=``, with the kernel's autogroups as here: as
-their ``CPUWeight=1``): on a host they share with ironic-api, the
-operator keeps the CPU first.
+long. The boot API processes run at nice 19 (their systemd unit's
+``Nice=``, with the kernel's autogroups as here: as its ``CPUWeight=1``):
+on a host they share with ironic-api, the operator keeps the CPU first.
+The shims (beside the conductors) and the balancer (Debian's nginx) run as
+their units run them.
 """
 
 import statistics
@@ -165,8 +166,7 @@ def targets(cluster, waits=(), nice=NICE, boot_api_conf=None):
             'boot_config_api_backends': [u[len('http://'):]
                                          for u in boot_urls],
             'boot_config_api_listen': '127.0.0.1:%d' % port}),
-        [('127.0.0.1', port)], access_log=False, name='balancer',
-        nice=nice))
+        [('127.0.0.1', port)], access_log=False, name='balancer'))
     return api_url, fronts + [
         ('(b) one ironic-boot-config-api', boot_urls[0]),
         ('(c) two ironic-boot-config-api behind nginx',
@@ -219,8 +219,8 @@ def report(rows):
         'unknown, one connection per request). "Served": the requests for '
         'waiting NICs answered 200. Operator: authenticated `GET /v1/nodes?'
         'limit=50` on ironic-api, back to back, idle just before the storm '
-        'and during it. Boot API processes, shims and the balancer at nice '
-        '%d.' % NICE, '',
+        'and during it. The boot API processes at nice %d (as their unit\'s '
+        'CPUWeight=1), shims and balancer at 0.' % NICE, '',
         '| front-end | storm | requests | served | errors (timeouts) | '
         'p50 ms | p99 ms | operator p99 idle -> during (ms) |',
         '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |']
