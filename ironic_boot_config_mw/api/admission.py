@@ -126,11 +126,8 @@ class ConcurrencyCap:
         self._wait = wait
 
     def enter(self):
-        if self._slots is None:
-            return True
-        if self._wait:
-            return self._slots.acquire(timeout=self._wait)
-        return self._slots.acquire(blocking=False)
+        # A timeout of 0 takes a free slot or returns False at once.
+        return self._slots is None or self._slots.acquire(timeout=self._wait)
 
     def leave(self):
         if self._slots is not None:

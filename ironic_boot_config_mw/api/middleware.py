@@ -86,9 +86,9 @@ class BootConfigMiddleware:
                  listener='api', max_concurrent_requests=None):
         conf = cfg.CONF if conf is None else conf
         self.listener = listener
-        self.max_concurrent_requests = max_concurrent_requests
         try:
-            self._configure(application, conf, find_node, client)
+            self._configure(application, conf, find_node, client,
+                            max_concurrent_requests)
         except startup.ERRORS as exc:
             error = exc
         else:
@@ -96,7 +96,8 @@ class BootConfigMiddleware:
         # (Outside the handler: the log line says the error once.)
         startup.refuse(error)
 
-    def _configure(self, application, conf, find_node, client):
+    def _configure(self, application, conf, find_node, client,
+                   max_concurrent_requests):
         bc_conf.register_opts(conf)
         # Ironic's app registers it too; a paste pipeline may not.
         conf.register_opts(http_proxy_to_wsgi.OPTS, group='oslo_middleware')
@@ -110,9 +111,9 @@ class BootConfigMiddleware:
         self.rate = admission.RateLimiter(options.rate_limit,
                                           options.rate_limit_burst,
                                           options.rate_limit_sources)
-        if self.max_concurrent_requests is None:
-            self.max_concurrent_requests = options.max_concurrent_requests
-        self.cap = admission.ConcurrencyCap(self.max_concurrent_requests,
+        if max_concurrent_requests is None:
+            max_concurrent_requests = options.max_concurrent_requests
+        self.cap = admission.ConcurrencyCap(max_concurrent_requests,
                                             options.max_concurrent_wait)
         self.refusals = admission.RefusalLog()
         self.find_node = find_node or lookup.NodeLookup(
@@ -136,7 +137,7 @@ class BootConfigMiddleware:
                  conf.api.restrict_boot_config, conf.rpc_transport,
                  ','.join(options.allowed_source_cidrs) or 'any',
                  options.rate_limit or 'off', options.rate_limit_burst,
-                 self.max_concurrent_requests or 'no cap',
+                 max_concurrent_requests or 'no cap',
                  options.max_concurrent_wait)
 
     def __call__(self, environ, start_response):

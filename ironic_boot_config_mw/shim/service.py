@@ -73,6 +73,5 @@ def _size_json_rpc_server(server):
     if not hasattr(server, 'keep_alive_conn_limit'):
         return  # not cheroot (Ironic 2025.1: oslo.service's eventlet)
     server.keep_alive_conn_limit = JSON_RPC_KEEP_ALIVE
-    server.request_queue_size = JSON_RPC_BACKLOG
     # listen() again on the listening socket: Linux takes the new backlog.
     server.socket.listen(JSON_RPC_BACKLOG)

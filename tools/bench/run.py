@@ -134,9 +134,9 @@ def main():
     parser.add_argument('--storm-targets', default='',
                         help='with --storms-only: the front-ends, e.g. bc')
     parser.add_argument('--storm-nice', type=int, default=storms_mod.NICE,
-                        help='with --storms-only: the boot path\'s nice')
+                        help='the boot API processes\' nice')
     parser.add_argument('--storm-shim-nice', type=int, default=0,
-                        help='with --storms-only: the shims\' nice')
+                        help='the shims\' nice in the storms')
     parser.add_argument('--storm-boot-api-conf', default='',
                         help='with --storms-only: section.option=value,... '
                              'for the boot API processes')
@@ -236,11 +236,9 @@ def main():
 def storm_rows(args):
     """The boot storms (storms.py) on a cluster of their own."""
     workdir = tempfile.mkdtemp(prefix='ironic-boot-config-bench-storms-')
-    nice = getattr(args, 'storm_nice', storms_mod.NICE)
     c = cluster_mod.IronicCluster(workdir, db='mysql',
                                   auth_strategy='http_basic',
-                                  shim_nice=getattr(args, 'storm_shim_nice',
-                                                    0))
+                                  shim_nice=args.storm_shim_nice)
     try:
         print('\nBoot storms: ironic-api, 2 conductors, 2 shims, MariaDB, '
               'in %s' % workdir, flush=True)
@@ -258,7 +256,8 @@ def storm_rows(args):
         return storms_mod.run(c, nodes.macs[:2000], cluster_mod.ADMIN,
                               waits=args.storm_waits,
                               only=args.storm_targets if args.storms_only
-                              else '', nice=nice, boot_api_conf=conf)
+                              else '', nice=args.storm_nice,
+                              boot_api_conf=conf)
     finally:
         c.stop()
 
