@@ -44,6 +44,7 @@ class Health:
         self._lock = threading.Lock()
         self._answer, self._stamp = None, None
         self._was_healthy = None
+        self._running = {}  # check -> its future, while it runs
 
     def __call__(self, environ, start_response):
         answer = self.check()
@@ -66,13 +67,24 @@ class Health:
     def _check(self):
         deadline = time.monotonic() + self.timeout
         context = ironic_context.get_admin_context()
-        database = self._pool.submit(self.find_node.ping)
-        hosts = self._pool.submit(self.client.conductors)
-        pings = {host: self._pool.submit(self.client.ping, context, host)
+        database = self._submit('database', self.find_node.ping)
+        hosts = self._submit('conductors', self.client.conductors)
+        pings = {host: self._submit(('shim', host), self.client.ping,
+                                    context, host)
                  for host in _result(hosts, deadline, [])}
         return {'database': _result(database, deadline, False) is None,
                 'shims': {host: _result(ping, deadline, False) is not False
                           for host, ping in pings.items()}}
+
+    def _submit(self, check, call, *args):
+        """``call(*args)`` in the pool, unless ``check`` still runs from an
+        earlier probe (a hung shim's ping): then that one's future. Else
+        probes faster than a hung ping would fill the pool, and the
+        database's check would wait behind them."""
+        future = self._running.get(check)
+        if future is None or future.done():
+            future = self._running[check] = self._pool.submit(call, *args)
+        return future
 
     def _log(self, answer):
         healthy = answer['database'] and all(answer['shims'].values())

@@ -125,6 +125,18 @@ def test_health_is_bounded_and_kept_a_second(ironic_db):
     assert shims.pings == pings  # the answer of a second ago
 
 
+def test_a_hung_shim_is_pinged_once_at_a_time(ironic_db):
+    """Probes faster than a hung shim's ping: one ping at a time for it,
+    so that it cannot take the checks' threads from the database's."""
+    shims = Shims(down=['c2'], hang=2)
+    health = health_mod.Health(lookup.NodeLookup(), shims, timeout=0.2,
+                               ttl=0)
+    answers = [health.check() for _ in range(12)]
+    assert answers == [{'database': True,
+                        'shims': {'c1': True, 'c2': False}}] * 12
+    assert shims.pings <= 12 + 2
+
+
 def _get(conn):
     try:
         conn.request('GET', '/health')
