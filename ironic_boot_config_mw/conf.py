@@ -53,6 +53,23 @@ pxe_opts = [
 ]
 
 boot_config_opts = [
+    cfg.BoolOpt('grub_use_boot_config_api',
+                default=False,
+                help='If True, the master GRUB config that Ironic renders '
+                     'from [pxe]initial_grub_template (<tftp_root>/grub/'
+                     'grub.cfg and <http_root>/grub/grub.cfg, for the pxe '
+                     'and http boot interfaces in UEFI mode) asks the boot '
+                     'configuration API for the node\'s grub.cfg first, '
+                     'then goes on as Ironic\'s stock template. With a '
+                     'conductor of its own, [pxe]initial_grub_template must '
+                     'name a file for the shim to write.'),
+    cfg.URIOpt('grub_config_api_root_url',
+               schemes=['http'],
+               help='Root URL used in the master GRUB config\'s link to the '
+                    'boot configuration API; plain HTTP, the only scheme '
+                    'GRUB fetches. Defaults to [pxe]'
+                    'ipxe_config_api_root_url, else the API URL the '
+                    'conductor knows.'),
     cfg.IntOpt('rpc_timeout',
                default=10, min=1, max=300,
                help='Seconds the API waits for the owning conductor\'s shim '

@@ -2,12 +2,15 @@
 
 ``ironic-boot-config-shim --config-file /etc/ironic/ironic.conf``
     the shim: serves ``get_boot_config`` for the conductor's nodes. When
-    ``[pxe]ipxe_use_boot_config_api`` is set it first writes the root iPXE
-    template, so start it before ``ironic-conductor``.
+    ``[pxe]ipxe_use_boot_config_api`` or ``[boot_config]
+    grub_use_boot_config_api`` is set it first writes the root iPXE
+    template or the master GRUB template, so start it before
+    ``ironic-conductor`` (what a conductor rendered already, Ironic renders
+    again at once).
     ``ironic-boot-config-conductor`` is its deprecated former name.
 
 ``ironic-boot-config-root-template --config-file /etc/ironic/ironic.conf``
-    writes (or reverts) only the root iPXE template and exits: for the
+    writes (or reverts) only the root templates and exits: for the
     all-in-one ``ironic`` process (no shim) or an init container.
 
 Both take Ironic's own command line (``--config-file``, ``--config-dir``).
@@ -57,7 +60,7 @@ def main(argv=None, deprecated_name=None):
                  % (SHIM, exc))
     try:
         bc_conf.validate(CONF)
-        root_script.ensure_template(CONF)
+        root_script.ensure_templates(CONF)
         svc = service.ShimRPCService(CONF.host)
         svc.start()
     except _START_UP_ERRORS as exc:
@@ -76,11 +79,13 @@ def write_root_template(argv=None):
     ironic_service.prepare_command(argv)
     try:
         bc_conf.validate(CONF)
-        path = root_script.ensure_template(CONF)
+        written = [(rc, rc.ensure(CONF)) for rc in root_script.ROOT_CONFIGS]
     except _START_UP_ERRORS as exc:
         sys.exit('ironic-boot-config-root-template: %s' % exc)
-    print('%s %s' % (CONF.pxe.ipxe_boot_script,
-                     'written' if path else 'unchanged'))
+    for rc, path in written:
+        if path or rc.enabled(CONF):
+            print('%s %s' % (getattr(CONF.pxe, rc.template_option),
+                             'written' if path else 'unchanged'))
     return 0
 
 

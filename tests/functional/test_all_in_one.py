@@ -4,6 +4,8 @@ With ``rpc_transport = none`` the filter calls the provider in-process (no
 shim); with ``json-rpc`` a shim runs beside it as beside any conductor.
 """
 
+import os
+
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -15,7 +17,9 @@ HOST = '127.0.0.2'
 def cluster(request, launch):
     with launch('aio-%s' % request.param, db='sqlite',
                 conductor_hosts=[HOST], all_in_one=True,
-                rpc_transport=request.param) as c:
+                rpc_transport=request.param, grub_boot_config_api=True,
+                extra_conf={'DEFAULT': {'enabled_boot_interfaces':
+                                        'fake,ipxe,http'}}) as c:
         yield c
 
 
@@ -44,3 +48,20 @@ def test_refusals_are_404(cluster, nodes):
 def test_no_shim_with_transport_none(cluster):
     shim = cluster.conductors[HOST].shim
     assert (shim is not None) == (cluster.spec.rpc_transport != 'none')
+
+
+def test_one_option_links_ironics_master_grub_config(cluster):
+    """``[boot_config]grub_use_boot_config_api`` alone: the process's own
+    render of the master GRUB config (at conductor start, then again by the
+    filter) asks the API first."""
+    c = cluster.conductors[HOST]
+    for root in (c.tftp_root, c.http_root):
+        with open(os.path.join(root, 'grub', 'grub.cfg')) as f:
+            master = f.read()
+        link = 'configfile (http,127.0.0.1:%d)/v1/boot/${net_default_mac}/' \
+               'grub.cfg' % cluster.api_port
+        assert master.index(link) < master.index(
+            'source %s/$net_default_mac.conf' % c.tftp_root)
+    assert 'The master GRUB config %s links to the boot configuration ' \
+           'API' % os.path.join(c.tftp_root, 'grub', 'grub.cfg') \
+        in c.process.log()

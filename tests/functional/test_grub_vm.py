@@ -1,11 +1,13 @@
 """Real UEFI GRUB fetches its per-node config through the API.
 
 OVMF netboots GRUB from conductor A's tftp_root (QEMU's TFTP server). GRUB
-loads ``grub/grub.cfg``, which Ironic rendered from ``[pxe]
-initial_grub_template``: it asks the API for
+loads ``grub/grub.cfg``, the master config Ironic itself rendered at
+conductor start from the template the shim wrote (``[boot_config]
+grub_use_boot_config_api = True``): it asks the API for
 ``/v1/boot/${net_default_mac}/grub.cfg`` and, on the generic 404, goes on
-with Ironic's stock ``source``. The node uses the ``http`` boot interface and
-belongs to conductor B: the served config sends GRUB to B's HTTP server.
+with Ironic's stock ``source <tftp_root>/$net_default_mac.conf``. The node
+uses the ``http`` boot interface and belongs to conductor B: the served
+config sends GRUB to B's HTTP server.
 """
 
 import os
@@ -14,34 +16,23 @@ import time
 
 import pytest
 
-from tests.harness import net
 from tests.harness import vm
 
 pytestmark = pytest.mark.slow
 
 A, B = '127.0.0.2', '127.0.0.3'
 UNKNOWN_MAC = '52:54:00:ff:88:77'
-MASTER = """echo Asking the boot configuration API for $net_default_mac
-configfile (http,%(api)s)/v1/boot/${net_default_mac}/grub.cfg
-echo No boot configuration from the API
-source {{ tftp_root }}/$net_default_mac.conf
-"""
 
 
 @pytest.fixture(scope='module')
-def cluster(launch, tmp_path_factory):
+def cluster(launch):
     vm.require_grub()
-    # The template names the API's port: chosen before the cluster starts.
-    api_port = net.free_port()
-    template = tmp_path_factory.mktemp('grub') / 'master-grub.cfg.template'
-    template.write_text(MASTER % {'api': '%s:%d' % (vm.GUEST_HOST,
-                                                    api_port)})
     with launch('grub-vm', db='mysql', conductor_hosts=[A, B],
-                http_host=vm.GUEST_HOST, api_port=api_port,
-                extra_conf={'DEFAULT': {'enabled_boot_interfaces':
-                                        'ipxe,http'},
-                            'pxe': {'initial_grub_template':
-                                    str(template)}}) as c:
+                http_host=vm.GUEST_HOST, grub_boot_config_api=True,
+                extra_conf={'DEFAULT': {
+                    'enabled_boot_interfaces': 'ipxe,pxe,http',
+                    'enabled_deploy_interfaces': 'fake,direct,ramdisk'}}
+                ) as c:
         c.serve_http()
         vm.build_grub(os.path.join(c.conductors[A].tftp_root,
                                    'grubx64.efi'))
@@ -62,12 +53,18 @@ def api_requests(c, since, mac):
 
 
 def test_master_config_is_ironics_render(cluster):
-    tftp_root = cluster.conductors[A].tftp_root
-    with open(os.path.join(tftp_root, 'grub', 'grub.cfg')) as f:
-        master = f.read()
-    assert 'configfile (http,%s:%d)/v1/boot/${net_default_mac}/grub.cfg' % (
-        vm.GUEST_HOST, cluster.api_port) in master
-    assert 'source %s/$net_default_mac.conf' % tftp_root in master
+    for c in cluster.conductors.values():
+        with open(c.grub_template) as f:
+            template = f.read()
+        for root in (c.tftp_root, c.http_root):
+            with open(os.path.join(root, 'grub', 'grub.cfg')) as f:
+                master = f.read()
+            link = 'configfile (http,%s:%d)/v1/boot/${net_default_mac}/' \
+                   'grub.cfg' % (vm.GUEST_HOST, cluster.api_port)
+            stock = 'source %s/$net_default_mac.conf' % c.tftp_root
+            assert master.index(link) < master.index(stock)
+            # Ironic rendered it (its tftp_root filled in) from the template.
+            assert '{{' in template and '{{' not in master
 
 
 def test_grub_gets_its_config_and_the_owning_conductors_kernel(
@@ -104,7 +101,64 @@ def test_the_generic_404_body_is_harmless_to_grub(cluster, tmp_path):
     assert [r.status for r in api_requests(cluster, since, UNKNOWN_MAC)] \
         == [404]
     text = re.sub(rb'\x1b\[[0-9;?]*[A-Za-z]', b'', serial.read_bytes())
-    after = text.split(b'Asking the boot configuration API', 1)[1]
+    after = text.split(b'Asking http://', 1)[1]
     after = after.split(b'No boot configuration from the API', 1)[0]
     # GRUB ran the 404 body as config: one comment, so not one error.
     assert b'error' not in after.lower(), after
+
+
+@pytest.fixture(scope='module')
+def active_ramdisk_node(cluster):
+    """An ``active`` node of conductor A that netboots (the ``ramdisk``
+    deploy, ``pxe`` boot): Ironic keeps its per-MAC GRUB config, and
+    restrict_boot_config refuses it."""
+    client = cluster.client
+    node = client.create_node_on(A, boot_interface='pxe',
+                                 deploy_interface='ramdisk')
+    images = client.deploy_images
+    client.call('PATCH', '/v1/nodes/%s' % node.uuid, json=[
+        {'op': 'add', 'path': '/automated_clean', 'value': False},
+        {'op': 'add', 'path': '/instance_info/kernel',
+         'value': 'file://%s/deploy_kernel' % images},
+        {'op': 'add', 'path': '/instance_info/ramdisk',
+         'value': 'file://%s/deploy_ramdisk' % images}])
+    client.move([node], ('manage', 'manageable'), ('provide', 'available'),
+                ('active', 'active'))
+    return node
+
+
+def test_a_refused_node_falls_back_to_ironics_per_mac_file(
+        cluster, active_ramdisk_node, tmp_path):
+    tftp_root = cluster.conductors[A].tftp_root
+    mac = active_ramdisk_node.mac
+    per_mac = os.path.join(tftp_root, '%s.conf' % mac)
+    with open(per_mac) as f:
+        config = f.read()
+    assert 'boot_ramdisk' in config
+    # Ironic's master config sources the per-MAC file by its absolute path,
+    # which a real tftpd serves as is (tftpd-hpa with Ironic's map file);
+    # QEMU's TFTP server joins it to its root: a link makes that the same.
+    alias = tftp_root + tftp_root
+    os.makedirs(os.path.dirname(alias), exist_ok=True)
+    if not os.path.islink(alias):
+        os.symlink(tftp_root, alias)
+    since = time.time()
+    serial = tmp_path / 'serial.log'
+
+    def text():
+        data = serial.read_bytes() if serial.exists() else b''
+        return re.sub(rb'\x1b\[[0-9;?]*[A-Za-z]', b'', data)
+
+    took = vm.boot_grub([mac], tftp_root, log_path=str(serial),
+                        until=lambda: b'boot_ramdisk' in text())
+    refused = api_requests(cluster, since, mac)
+    print('\nGRUB VM %s, node %s (pxe, active: refused) of conductor A, '
+          'in %.1f s:' % (mac, active_ramdisk_node.uuid, took))
+    print('  +%6.3fs API   GET /v1/boot/%s/grub.cfg -> %d'
+          % (refused[0].when - since, mac, refused[0].status))
+    print('  serial: %s' % text().split(b'No boot configuration', 1)[1]
+          [:300].decode('ascii', 'replace'))
+    assert [r.status for r in refused] == [404]
+    after = text().split(b'No boot configuration from the API', 1)[1]
+    # Ironic's own per-MAC config, reached through its master config.
+    assert b'boot_ramdisk' in after

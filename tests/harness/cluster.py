@@ -90,6 +90,8 @@ class IronicCluster:
                 tftp_root=os.path.join(workdir, 'tftproot-%d' % index),
                 template=os.path.join(workdir, 'templates-%d' % index,
                                       'boot.ipxe'),
+                grub_template=os.path.join(workdir, 'templates-%d' % index,
+                                           'initial_grub_cfg.template'),
                 json_rpc_port=net.free_port(host))
             os.makedirs(self.conductors[host].http_root)
             os.makedirs(self.conductors[host].tftp_root)
@@ -198,14 +200,17 @@ class IronicCluster:
                 'api', self.write_conf('api'), self.api_port)
         for c in self.conductors.values():
             c.conf_path = self.write_conf('conductor-%d' % c.index, c)
-            # The documented order: the shim (which writes the root iPXE
-            # template) before the conductor (which renders it).
+            # The documented order: the shim (which writes the root
+            # templates) before the conductor (which renders them).
             if self.spec.rpc_transport != 'none':
                 c.shim = self.start_shim(c.host)
-                if self.spec.boot_config_api:
-                    net.wait_for(lambda: os.path.exists(c.template)
-                                 or self.check_alive(), timeout,
-                                 'the root template')
+                templates = [path for path, linked in (
+                    (c.template, self.spec.boot_config_api),
+                    (c.grub_template, self.spec.grub_boot_config_api))
+                    if linked]
+                net.wait_for(lambda: all(map(os.path.exists, templates))
+                             or self.check_alive(), timeout,
+                             'the root templates')
             self._spawn_conductor(c)
         if self.spec.all_in_one:
             self.api_process = self.conductors[self.api_host_conductor].process

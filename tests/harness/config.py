@@ -78,15 +78,21 @@ def _conductor_host(conf, cluster, c):
         'tftp_server': c.host,
         'tftp_master_path': os.path.join(c.tftp_root, 'master'),
         'instance_master_path': os.path.join(c.http_root, 'master_images')}
+    # A shim writes the templates for its conductor. The all-in-one ironic
+    # without one needs nothing else: its filter links.
+    shim = cluster.spec.rpc_transport != 'none'
+    if cluster.spec.boot_config_api or cluster.spec.grub_boot_config_api:
+        conf['pxe']['ipxe_config_api_root_url'] = 'http://%s:%d' % (
+            cluster.spec.http_host, cluster.api_port)
     if cluster.spec.boot_config_api:
-        conf['pxe'].update(
-            ipxe_use_boot_config_api='true',
-            ipxe_config_api_root_url='http://%s:%d' % (
-                cluster.spec.http_host, cluster.api_port))
-        if cluster.spec.rpc_transport != 'none':
-            # A shim writes the template for its conductor. The all-in-one
-            # ironic without one needs nothing else: its filter links.
+        conf['pxe']['ipxe_use_boot_config_api'] = 'true'
+        if shim:
             conf['pxe']['ipxe_boot_script'] = c.template
+    if cluster.spec.grub_boot_config_api:
+        conf.setdefault('boot_config', {})['grub_use_boot_config_api'] = \
+            'true'
+        if shim:
+            conf['pxe']['initial_grub_template'] = c.grub_template
 
 
 def write(path, conf):

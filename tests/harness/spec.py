@@ -27,6 +27,10 @@ class ClusterSpec:
         API's root URL on ``http_host``; with shims, the template at
         ``<workdir>/templates-N/boot.ipxe`` too (the all-in-one ``ironic``
         without one needs nothing else).
+    :param grub_boot_config_api: set ``[boot_config]
+        grub_use_boot_config_api`` (the API's root URL as above); with
+        shims, ``[pxe]initial_grub_template`` at ``<workdir>/templates-N/
+        initial_grub_cfg.template`` too.
     :param deploy_kernel: a file to use as every node's deploy kernel.
     :param api_server: how the API is served: ``ironic-api`` with
         ``[api]middleware = boot_config``; ``wsgi``: gunicorn on
@@ -64,6 +68,7 @@ class ClusterSpec:
     api_port: typing.Optional[int] = None
     http_host: str = '127.0.0.1'
     boot_config_api: bool = False
+    grub_boot_config_api: bool = False
     deploy_kernel: typing.Optional[str] = None
     api_server: typing.Optional[str] = None
     api_per_host: bool = False
@@ -94,6 +99,7 @@ class Conductor:
     http_url: str
     tftp_root: str
     template: str  # the root iPXE template ([pxe]ipxe_boot_script)
+    grub_template: str  # the master GRUB one ([pxe]initial_grub_template)
     json_rpc_port: int
     conf_path: typing.Optional[str] = None
     process: typing.Optional[Process] = None

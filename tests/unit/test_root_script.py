@@ -1,4 +1,5 @@
 import os
+import shutil
 
 from ironic.common import pxe_utils
 from ironic.conf import CONF
@@ -30,7 +31,7 @@ def rendered_root_script(tmp_path, overrides):
 
 def test_ironics_own_render_links_to_the_api(template, tmp_path, overrides):
     overrides('ipxe_fallback_script', 'inspector.ipxe', 'pxe')
-    assert root_script.ensure_template(CONF) == str(template)
+    assert root_script.IPXE.ensure(CONF) == str(template)
     script = rendered_root_script(tmp_path, overrides)
     assert script.startswith('#!ipxe\n')
     assert ('chain %s/v1/boot/${net${boot_config_netid}/mac}/boot.ipxe '
@@ -44,30 +45,30 @@ def test_ironics_own_render_links_to_the_api(template, tmp_path, overrides):
 
 
 def test_stock_template_is_embedded_verbatim(template):
-    root_script.ensure_template(CONF)
-    with open(root_script.STOCK_TEMPLATE) as f:
+    root_script.IPXE.ensure(CONF)
+    with open(root_script.IPXE.stock) as f:
         stock_body = f.read().split('\n', 1)[1]
     assert template.read_text().endswith(stock_body)
 
 
 def test_second_run_changes_nothing(template):
-    assert root_script.ensure_template(CONF) == str(template)
+    assert root_script.IPXE.ensure(CONF) == str(template)
     mtime = os.stat(template).st_mtime_ns
-    assert root_script.ensure_template(CONF) is None
+    assert root_script.IPXE.ensure(CONF) is None
     assert os.stat(template).st_mtime_ns == mtime
 
 
 def test_new_url_rewrites(template, overrides):
-    root_script.ensure_template(CONF)
+    root_script.IPXE.ensure(CONF)
     overrides('ipxe_config_api_root_url', 'http://proxy/baremetal', 'pxe')
-    assert root_script.ensure_template(CONF) == str(template)
+    assert root_script.IPXE.ensure(CONF) == str(template)
     assert 'chain http://proxy/baremetal/v1/boot/' in template.read_text()
 
 
 def test_url_from_the_service_catalog(template, overrides):
     overrides('ipxe_config_api_root_url', None, 'pxe')
     overrides('endpoint_override', 'http://192.0.2.9:6385/', 'service_catalog')
-    root_script.ensure_template(CONF)
+    root_script.IPXE.ensure(CONF)
     assert 'chain http://192.0.2.9:6385/v1/boot/' in template.read_text()
 
 
@@ -76,18 +77,18 @@ def test_no_url_is_a_clear_error(template, overrides):
     overrides('endpoint_override', None, 'service_catalog')
     with pytest.raises(exception.RootScriptError,
                        match='set \\[pxe\\]ipxe_config_api_root_url'):
-        root_script.ensure_template(CONF)
+        root_script.IPXE.ensure(CONF)
     assert not template.exists()
 
 
 def test_never_overwrites_ironics_own_template(overrides):
     overrides('ipxe_use_boot_config_api', True, 'pxe')
-    overrides('ipxe_boot_script', root_script.STOCK_TEMPLATE, 'pxe')
-    with open(root_script.STOCK_TEMPLATE) as f:
+    overrides('ipxe_boot_script', root_script.IPXE.stock, 'pxe')
+    with open(root_script.IPXE.stock) as f:
         before = f.read()
     with pytest.raises(exception.RootScriptError, match="Ironic's own"):
-        root_script.ensure_template(CONF)
-    with open(root_script.STOCK_TEMPLATE) as f:
+        root_script.IPXE.ensure(CONF)
+    with open(root_script.IPXE.stock) as f:
         assert f.read() == before
 
 
@@ -95,27 +96,31 @@ def test_never_overwrites_a_foreign_template(template):
     template.parent.mkdir()
     template.write_text('#!ipxe\n# the operator\'s own\n')
     with pytest.raises(exception.RootScriptError, match='not written by'):
-        root_script.ensure_template(CONF)
+        root_script.IPXE.ensure(CONF)
     assert template.read_text() == '#!ipxe\n# the operator\'s own\n'
 
 
 def test_switching_off_gives_back_the_stock_template(template, overrides,
                                                      tmp_path):
-    root_script.ensure_template(CONF)
+    root_script.IPXE.ensure(CONF)
     overrides('ipxe_use_boot_config_api', False, 'pxe')
-    assert root_script.ensure_template(CONF) == str(template)
-    with open(root_script.STOCK_TEMPLATE) as f:
+    assert root_script.IPXE.ensure(CONF) == str(template)
+    with open(root_script.IPXE.stock) as f:
         assert template.read_text() == f.read()
     assert '/v1/boot/' not in rendered_root_script(tmp_path, overrides)
+    # ... and on again: the stock content it left is no operator's file.
+    overrides('ipxe_use_boot_config_api', True, 'pxe')
+    assert root_script.IPXE.ensure(CONF) == str(template)
+    assert '/v1/boot/' in rendered_root_script(tmp_path, overrides)
 
 
 def test_off_leaves_other_templates_alone(template, overrides):
     overrides('ipxe_use_boot_config_api', False, 'pxe')
-    assert root_script.ensure_template(CONF) is None
+    assert root_script.IPXE.ensure(CONF) is None
     assert not template.exists()
     template.parent.mkdir()
     template.write_text('#!ipxe\nmine\n')
-    assert root_script.ensure_template(CONF) is None
+    assert root_script.IPXE.ensure(CONF) is None
     assert template.read_text() == '#!ipxe\nmine\n'
 
 
@@ -130,7 +135,7 @@ def all_in_one(tmp_path, overrides, monkeypatch):
     monkeypatch.setattr(ironic_rpc, 'GLOBAL_MANAGER', object())
     overrides('ipxe_use_boot_config_api', True, 'pxe')
     overrides('ipxe_config_api_root_url', API, 'pxe')
-    overrides('ipxe_boot_script', root_script.STOCK_TEMPLATE, 'pxe')
+    overrides('ipxe_boot_script', root_script.IPXE.stock, 'pxe')
     http_root = tmp_path / 'httproot'
     http_root.mkdir()
     overrides('http_root', str(http_root), 'deploy')
@@ -141,9 +146,9 @@ def all_in_one(tmp_path, overrides, monkeypatch):
 
 def test_one_option_in_the_all_in_one(all_in_one):
     assert root_script.conductor_in_process()
-    with open(root_script.STOCK_TEMPLATE) as f:
+    with open(root_script.IPXE.stock) as f:
         stock = f.read()
-    path = root_script.link_in_process(CONF)
+    path = root_script.IPXE.link_in_process(CONF)
     # Ironic's render, right away and at every later prepare, links.
     assert ('chain %s/v1/boot/${net${boot_config_netid}/mac}/boot.ipxe'
             % API) in all_in_one.read_text()
@@ -151,10 +156,10 @@ def test_one_option_in_the_all_in_one(all_in_one):
     pxe_utils.create_ipxe_boot_script()   # a prepare_ramdisk
     assert '/v1/boot/' in all_in_one.read_text()
     # In this process only, from a private directory; Ironic's file intact.
-    assert CONF.pxe.ipxe_boot_script == path != root_script.STOCK_TEMPLATE
+    assert CONF.pxe.ipxe_boot_script == path != root_script.IPXE.stock
     assert os.path.basename(path) == 'boot.ipxe'
     assert oct(os.stat(os.path.dirname(path)).st_mode & 0o777) == '0o700'
-    with open(root_script.STOCK_TEMPLATE) as f:
+    with open(root_script.IPXE.stock) as f:
         assert f.read() == stock
 
 
@@ -164,7 +169,7 @@ def test_all_in_one_keeps_an_operators_own_template(all_in_one, tmp_path,
     own.parent.mkdir()
     own.write_text('#!ipxe\necho my own fallback\n')
     overrides('ipxe_boot_script', str(own), 'pxe')
-    root_script.link_in_process(CONF)
+    root_script.IPXE.link_in_process(CONF)
     script = all_in_one.read_text()
     assert script.index('/v1/boot/') < script.index('echo my own fallback')
     assert own.read_text() == '#!ipxe\necho my own fallback\n'
@@ -172,6 +177,156 @@ def test_all_in_one_keeps_an_operators_own_template(all_in_one, tmp_path,
 
 def test_all_in_one_option_off_changes_nothing(all_in_one, overrides):
     overrides('ipxe_use_boot_config_api', False, 'pxe')
-    assert root_script.link_in_process(CONF) is None
-    assert CONF.pxe.ipxe_boot_script == root_script.STOCK_TEMPLATE
+    assert root_script.IPXE.link_in_process(CONF) is None
+    assert CONF.pxe.ipxe_boot_script == root_script.IPXE.stock
     assert '/v1/boot/' not in all_in_one.read_text()
+
+
+# -- the master GRUB config ------------------------------------------------
+
+GRUB_LINK = ('configfile (http,10.0.0.1:6385)/v1/boot/${net_default_mac}/'
+             'grub.cfg')
+
+
+@pytest.fixture
+def roots(tmp_path, overrides):
+    """A conductor's tftp_root and http_root of their own."""
+    tftp_root, http_root = tmp_path / 'tftproot', tmp_path / 'httproot'
+    tftp_root.mkdir()
+    http_root.mkdir()
+    overrides('tftp_root', str(tftp_root), 'pxe')
+    overrides('http_root', str(http_root), 'deploy')
+    return tftp_root, http_root
+
+
+@pytest.fixture
+def grub_template(tmp_path, overrides, roots):
+    path = tmp_path / 'tmpl' / 'initial_grub_cfg.template'
+    overrides('initial_grub_template', str(path), 'pxe')
+    overrides('grub_use_boot_config_api', True, 'boot_config')
+    overrides('ipxe_config_api_root_url', API + '/', 'pxe')
+    return path
+
+
+def masters(roots):
+    """Both master configs Ironic rendered: (tftp_root's, http_root's)."""
+    return tuple((root / 'grub' / 'grub.cfg').read_text() for root in roots)
+
+
+def test_ironics_own_grub_render_links_to_the_api(grub_template, roots):
+    assert root_script.GRUB.ensure(CONF) == str(grub_template)
+    pxe_utils.place_common_config()   # as at conductor start
+    tftp_root = roots[0]
+    for master in masters(roots):
+        assert GRUB_LINK in master
+        # then exactly Ironic's stock master config
+        stock = 'source %s/$net_default_mac.conf' % tftp_root
+        assert master.index(GRUB_LINK) < master.index(stock)
+        assert 'echo Booting from $prefix' in master
+        assert '{{' not in master
+
+
+def test_grub_template_embeds_the_stock_one_verbatim(grub_template):
+    root_script.GRUB.ensure(CONF)
+    with open(root_script.GRUB.stock) as f:
+        stock = f.read()
+    text = grub_template.read_text()
+    assert text.endswith(stock) and text.startswith(root_script.MARKER)
+
+
+def test_grub_link_renders_again_what_the_conductor_rendered(grub_template,
+                                                             roots):
+    # Switched off before, the conductor running: its master configs are
+    # stock, rendered from the stock content the switch-off left.
+    grub_template.parent.mkdir()
+    shutil.copyfile(root_script.GRUB.stock, grub_template)
+    pxe_utils.place_common_config()
+    assert not any('/v1/boot/' in m for m in masters(roots))
+    root_script.GRUB.ensure(CONF)
+    assert all(GRUB_LINK in m for m in masters(roots))
+
+
+def test_grub_switched_off_renders_stock_again(grub_template, roots,
+                                               overrides):
+    root_script.GRUB.ensure(CONF)
+    pxe_utils.place_common_config()
+    overrides('grub_use_boot_config_api', False, 'boot_config')
+    assert root_script.GRUB.ensure(CONF) == str(grub_template)
+    with open(root_script.GRUB.stock) as f:
+        assert grub_template.read_text() == f.read()
+    assert not any('/v1/boot/' in m for m in masters(roots))
+    assert root_script.GRUB.ensure(CONF) is None
+
+
+def test_grub_url_of_its_own_with_a_path(grub_template, overrides):
+    overrides('ipxe_config_api_root_url', 'https://10.0.0.1:6385', 'pxe')
+    overrides('grub_config_api_root_url', 'http://proxy:8080/baremetal/',
+              'boot_config')
+    root_script.GRUB.ensure(CONF)
+    assert ('configfile (http,proxy:8080)/baremetal/v1/boot/'
+            '${net_default_mac}/grub.cfg') in grub_template.read_text()
+
+
+def test_grub_needs_plain_http(grub_template, overrides):
+    overrides('ipxe_config_api_root_url', 'https://10.0.0.1:6385', 'pxe')
+    with pytest.raises(exception.RootScriptError,
+                       match='GRUB fetches over plain HTTP only.*'
+                             'grub_config_api_root_url'):
+        root_script.GRUB.ensure(CONF)
+    assert not grub_template.exists()
+
+
+def test_grub_never_overwrites_ironics_own_template(overrides, roots):
+    overrides('grub_use_boot_config_api', True, 'boot_config')
+    overrides('ipxe_config_api_root_url', API, 'pxe')
+    # [pxe]initial_grub_template at Ironic's default: its shipped file.
+    assert os.path.realpath(CONF.pxe.initial_grub_template) == \
+        os.path.realpath(root_script.GRUB.stock)
+    with open(root_script.GRUB.stock) as f:
+        before = f.read()
+    with pytest.raises(exception.RootScriptError,
+                       match=r"\[pxe\]initial_grub_template to name a file"):
+        root_script.GRUB.ensure(CONF)
+    with open(root_script.GRUB.stock) as f:
+        assert f.read() == before
+
+
+def test_grub_never_overwrites_a_foreign_template(grub_template):
+    grub_template.parent.mkdir()
+    grub_template.write_text('source /mine.cfg\n')
+    with pytest.raises(exception.RootScriptError, match='not written by'):
+        root_script.GRUB.ensure(CONF)
+    assert grub_template.read_text() == 'source /mine.cfg\n'
+
+
+def test_grub_without_a_template_option_is_a_clear_error(
+        grub_template, overrides):
+    overrides('initial_grub_template', '', 'pxe')
+    with pytest.raises(exception.RootScriptError,
+                       match=r'grub_use_boot_config_api needs '
+                             r'\[pxe\]initial_grub_template'):
+        root_script.GRUB.ensure(CONF)
+
+
+def test_both_templates_at_once(template, grub_template):
+    written = root_script.ensure_templates(CONF)
+    assert written == {'ipxe_boot_script': str(template),
+                       'initial_grub_template': str(grub_template)}
+    assert root_script.ensure_templates(CONF) == {
+        'ipxe_boot_script': None, 'initial_grub_template': None}
+
+
+def test_grub_one_option_in_the_all_in_one(roots, overrides, monkeypatch):
+    from ironic.common import rpc as ironic_rpc
+    monkeypatch.setattr(ironic_rpc, 'GLOBAL_MANAGER', object())
+    overrides('grub_use_boot_config_api', True, 'boot_config')
+    overrides('ipxe_config_api_root_url', API, 'pxe')
+    pxe_utils.place_common_config()   # as at conductor start: stock
+    with open(root_script.GRUB.stock) as f:
+        stock = f.read()
+    paths = root_script.link_in_process(CONF)
+    assert paths == [CONF.pxe.initial_grub_template]
+    assert all(GRUB_LINK in m for m in masters(roots))
+    assert oct(os.stat(os.path.dirname(paths[0])).st_mode & 0o777) == '0o700'
+    with open(root_script.GRUB.stock) as f:
+        assert f.read() == stock
