@@ -14,6 +14,7 @@ import threading
 from cheroot import wsgi
 from ironic.common import utils as ironic_utils
 from oslo_log import log
+from oslo_utils import netutils
 
 LOG = log.getLogger(__name__)
 
@@ -35,7 +36,8 @@ class BootAPIServer:
             self.where = 'unix socket %s' % self._unix_socket
         else:
             bind = (options.host_ip, options.port)
-            self.where = '%s:%d' % bind
+            self.where = '%s:%d' % (netutils.escape_ipv6(options.host_ip),
+                                    options.port)
         self.server = wsgi.Server(bind, app, numthreads=options.threads,
                                   request_queue_size=options.backlog,
                                   server_name=NAME)

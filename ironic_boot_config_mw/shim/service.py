@@ -14,6 +14,7 @@ from ironic.common import rpc_service
 from ironic.common.json_rpc import server as json_rpc
 from oslo_config import cfg
 from oslo_log import log
+from oslo_utils import netutils
 
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw import rpc
@@ -43,7 +44,8 @@ class ShimRPCService(rpc_service.BaseRPCService):
         if CONF.rpc_transport == 'json-rpc':
             _size_json_rpc_server(getattr(self.rpcserver, 'server', None))
             group = getattr(CONF, bc_conf.JSON_RPC_GROUP)
-            where = 'JSON-RPC on %s:%s' % (group.host_ip, group.port)
+            where = 'JSON-RPC on %s:%s' % (
+                netutils.escape_ipv6(group.host_ip), group.port)
         else:
             where = 'oslo.messaging topic %s, server %s' % (rpc.TOPIC,
                                                             self.host)

@@ -79,19 +79,6 @@ def test_root_script_is_ironics_render_of_the_template(cluster):
         assert 'chain fallback.ipxe | goto boot_failed' in script
 
 
-def timeline(cluster, since, title):
-    """The requests since ``since``, from each server's own log, in order."""
-    events = [(r.when, 'API  ', '%s %s -> %d' % (r.method, r.path, r.status))
-              for r in cluster.boot_requests(since=since)]
-    for host, name in ((A, 'A    '), (B, 'B    ')):
-        events += [
-            (r.when, name, '%s %s -> %d' % (r.method, r.path, r.status))
-            for r in cluster.http_servers[host].requests if r.when >= since]
-    print('\n%s' % title)
-    for when, who, what in sorted(events)[:12]:
-        print('  +%6.3fs %s %s' % (when - since, who, what))
-
-
 def boots_from_b(cluster, node, macs, since):
     """Root script from A, then the API, then B's kernel and ramdisk."""
     a, b = cluster.http_servers[A], cluster.http_servers[B]
@@ -99,8 +86,8 @@ def boots_from_b(cluster, node, macs, since):
     ramdisk = '/%s/deploy_ramdisk' % node.uuid
     elapsed = vm.boot(macs, root_url(cluster),
                       until=lambda: b.first(ramdisk, since))
-    timeline(cluster, since, 'VM %s, node %s owned by conductor B, booted in '
-             '%.1f s:' % (', '.join(macs), node.uuid, elapsed))
+    vm.timeline(cluster, since, 'VM %s, node %s owned by conductor B, '
+                'booted in %.1f s:' % (', '.join(macs), node.uuid, elapsed))
     root = a.first('/boot.ipxe', since)
     api = api_request(cluster, node.mac, 200, since)
     got_kernel, got_ramdisk = b.first(kernel, since), b.first(ramdisk, since)
@@ -133,8 +120,8 @@ def test_active_node_falls_through_to_ironics_fallback(cluster, active_node):
     mac = active_node.mac
     elapsed = vm.boot([mac], root_url(cluster),
                       until=lambda: a.first('/fallback.ipxe', since))
-    timeline(cluster, since, 'VM %s, node active (restricted), fallback in '
-             '%.1f s:' % (mac, elapsed))
+    vm.timeline(cluster, since, 'VM %s, node active (restricted), '
+                'fallback in %.1f s:' % (mac, elapsed))
     refused = api_request(cluster, mac, 404, since)
     per_mac = a.first('/pxelinux.cfg/%s' % mac.replace(':', '-'), since)
     fallback = a.first('/fallback.ipxe', since)

@@ -66,7 +66,8 @@ class IronicCluster:
         self.api_process = None
         self._api_urls = {}
         hosts = list(spec.conductor_hosts)
-        self.api_host = hosts[0] if spec.api_per_host else '127.0.0.1'
+        self.api_host = spec.api_host or (
+            hosts[0] if spec.api_per_host else '127.0.0.1')
         self.api_port = spec.api_port or (
             net.free_port_on_all(hosts) if spec.api_per_host
             else net.free_port(self.api_host))
@@ -86,7 +87,8 @@ class IronicCluster:
                 host=host, index=index,
                 http_root=os.path.join(workdir, 'httproot-%d' % index),
                 http_port=http_port,
-                http_url='http://%s:%d' % (spec.http_host, http_port),
+                http_url='http://%s:%d' % (net.url_host(spec.http_host),
+                                           http_port),
                 tftp_root=os.path.join(workdir, 'tftproot-%d' % index),
                 template=os.path.join(workdir, 'templates-%d' % index,
                                       'boot.ipxe'),
@@ -120,7 +122,7 @@ class IronicCluster:
     def api_url_of(self, host):
         """The API of the replica on ``host`` (``api_per_host``)."""
         return self._api_urls.get(host) or self._api_urls.get(None) or \
-            'http://%s:%d' % (host, self.api_port)
+            'http://%s:%d' % (net.url_host(host), self.api_port)
 
     def reach_api_at(self, url, host=None, auth=None, verify=True):
         """Clients reach the API (of the replica on ``host``) at ``url``:
@@ -176,7 +178,7 @@ class IronicCluster:
             return self.spawn(name, 'ironic-api', conf_path, bin_dir)
         argv = [os.path.join(bin_dir, 'gunicorn'), '--workers', '1',
                 '--threads', '10', '--bind',
-                '%s:%d' % (self.api_host, port)]
+                '%s:%d' % (net.url_host(self.api_host), port)]
         if self.api_server == 'paste':
             argv += ['--paste', PASTE_INI]
         else:
@@ -245,11 +247,11 @@ class IronicCluster:
             self.api_process = c.process
         self.wait_ready(timeout)
 
-    def serve_http(self):
-        """An HTTP server on each conductor's http_root."""
+    def serve_http(self, host='127.0.0.1'):
+        """An HTTP server on each conductor's http_root, on ``host``."""
         for c in self.conductors.values():
             self.http_servers[c.host] = http_root.HttpRootServer(
-                c.http_root, c.http_port)
+                c.http_root, c.http_port, host)
         return self.http_servers
 
     def start_extra_api(self, name, overrides, bin_dir=BIN, timeout=90):

@@ -7,6 +7,8 @@ import threading
 import time
 import typing
 
+from tests.harness import net
+
 
 class Request(typing.NamedTuple):
     """One request, as the server logged it."""
@@ -33,8 +35,11 @@ class HttpRootServer:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(
-            (host, port), functools.partial(Handler, directory=root))
+        class Server(http.server.ThreadingHTTPServer):
+            address_family = net.family(host)
+
+        self.server = Server((host, port),
+                             functools.partial(Handler, directory=root))
         self.thread = threading.Thread(target=self.server.serve_forever,
                                        daemon=True)
         self.thread.start()

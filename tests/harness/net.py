@@ -5,9 +5,20 @@ import socket
 import time
 
 
+def family(host):
+    """The socket family of an address: IPv6 literals have colons."""
+    return socket.AF_INET6 if ':' in host else socket.AF_INET
+
+
+def url_host(host):
+    """``host`` as a URL names it: IPv6 literals in brackets."""
+    return '[%s]' % host if ':' in host and not host.startswith('[') \
+        else host
+
+
 def free_port(host='127.0.0.1'):
     """A TCP port free on ``host`` right now."""
-    with socket.socket() as s:
+    with socket.socket(family(host)) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
 
@@ -18,7 +29,7 @@ def free_port_on_all(hosts):
         port = free_port(hosts[0])
         try:
             for host in hosts[1:]:
-                with socket.socket() as s:
+                with socket.socket(family(host)) as s:
                     s.bind((host, port))
         except OSError:
             continue
@@ -29,7 +40,7 @@ def free_port_on_all(hosts):
 def preferred_port(port, host='127.0.0.1'):
     """``port`` when it is free on ``host``, else any free one."""
     try:
-        with socket.socket() as s:
+        with socket.socket(family(host)) as s:
             s.bind((host, port))
         return port
     except OSError:

@@ -11,6 +11,8 @@ import ctypes
 import os
 import signal
 import subprocess
+import threading
+import time
 
 _PR_SET_PDEATHSIG = 1
 # Looked up here, not in the child: between fork and exec only this call.
@@ -34,19 +36,27 @@ class Process:
 
     :param name: what the harness calls it (``api``, ``shim-0``, ...).
     :param nice: its niceness, as ``Nice=`` of a systemd unit says.
+    :param timestamps: prefix each line of its output with the time it was
+        read (``time.time()``), for a program whose log lines have none.
     """
 
-    def __init__(self, name, argv, log_path, env=None, nice=0):
+    def __init__(self, name, argv, log_path, env=None, nice=0,
+                 timestamps=False):
         self.name = name
         #: True once the test stopped or killed it on purpose.
         self.stopped = False
         self.argv = list(argv)
         self.log_path = log_path
         self._log = open(log_path, 'ab')
-        self.popen = subprocess.Popen(self.argv, stdout=self._log,
-                                      stderr=subprocess.STDOUT, env=env,
-                                      start_new_session=True,
-                                      preexec_fn=_child_setup(nice))
+        self.popen = subprocess.Popen(
+            self.argv, stdout=subprocess.PIPE if timestamps else self._log,
+            stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            preexec_fn=_child_setup(nice))
+        self._copier = None
+        if timestamps:
+            self._copier = threading.Thread(target=self._copy_with_times,
+                                            daemon=True)
+            self._copier.start()
         if nice:
             # With the kernel's autogroups (sched_autogroup_enabled), a
             # session of its own is a scheduling group of its own: a
@@ -55,6 +65,11 @@ class Process:
             with contextlib.suppress(OSError), \
                     open('/proc/%d/autogroup' % self.popen.pid, 'w') as f:
                 f.write(str(nice))
+
+    def _copy_with_times(self):
+        for line in self.popen.stdout:  # ends when the process does
+            self._log.write(b'%.3f %s' % (time.time(), line))
+            self._log.flush()
 
     @property
     def pid(self):
@@ -103,4 +118,6 @@ class Process:
         with contextlib.suppress(ProcessLookupError):
             # Workers that outlived their parent.
             os.killpg(self.popen.pid, signal.SIGKILL)
+        if self._copier is not None:
+            self._copier.join(10)
         self._log.close()

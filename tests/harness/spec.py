@@ -43,6 +43,9 @@ class ClusterSpec:
     :param api_unix_socket: the API listens on ``[api]unix_socket`` only
         (Metal3's and Bifrost's TLS shape; a proxy in front reaches it):
         ``<workdir>/api.sock``, or ``api-N.sock`` per all-in-one replica.
+    :param api_host: where the API listens and clients reach it (default
+        127.0.0.1, or the first conductor's host with ``api_per_host``),
+        e.g. ``::1``.
     :param api_host_ip: ``[api]host_ip`` of the API, if not its host's
         address (e.g. ``::ffff:127.0.0.1``: a dual-stack socket).
     :param config_dir: start every process with ``--config-dir`` (as
@@ -73,6 +76,7 @@ class ClusterSpec:
     api_server: typing.Optional[str] = None
     api_per_host: bool = False
     api_unix_socket: bool = False
+    api_host: typing.Optional[str] = None
     api_host_ip: typing.Optional[str] = None
     config_dir: bool = False
     config_files: typing.Mapping[str, str] = \

@@ -20,8 +20,14 @@ from tests.harness import services
 IPXE_KERNEL = '/usr/lib/ipxe/ipxe.lkrn'
 IPXE_EFI = '/usr/lib/ipxe/ipxe.efi'
 OVMF = '/usr/share/ovmf/OVMF.fd'
+#: OVMF as code and variables apart: fw_cfg switches apply to these.
+OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd'
+OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd'
+IPXE_SNPONLY = '/usr/lib/ipxe/snponly.efi'
 GRUB_MODULES = '/usr/lib/grub/x86_64-efi'
 GUEST_HOST = '10.0.2.2'
+#: QEMU's IPv6 host address for its guest (``ipv6=on``): this host's ::1.
+GUEST_HOST6 = 'fec0::2'
 
 
 def ipxe_available():
@@ -56,10 +62,13 @@ def build_grub(path):
 
 
 def boot(macs, bootfile_url, until, timeout=90, log_path=None, uefi=False,
-         forwards=()):
+         forwards=(), ipv6=False):
     """Boot iPXE (BIOS, or ``uefi``) with one virtio NIC per MAC until
     ``until()`` is true. ``forwards``: ``(guest address, port, host
-    address, port)`` tuples.
+    address, port)`` tuples. ``ipv6``: an IPv6-only network (BIOS), where
+    ``GUEST_HOST6`` is this host's ``::1``: QEMU's router advertisements
+    give iPXE its address (SLAAC), but its DHCPv6 gives no boot file, so
+    iPXE's command line names it.
 
     :returns: seconds it took; raises TimeoutError after ``timeout``.
     """
@@ -72,29 +81,56 @@ def boot(macs, bootfile_url, until, timeout=90, log_path=None, uefi=False,
     else:
         argv = [qemu, '-kernel', IPXE_KERNEL, '-m', '256']
     options = 'bootfile=%s' % bootfile_url
+    if ipv6:
+        argv += ['-append', 'ifconf -c ipv6 net0 && chain %s' % bootfile_url]
+        options = 'ipv4=off,ipv6=on'
     if forwards:
         services.require_program('socat')
     for guest, port, host, host_port in forwards:
         # QEMU's option syntax doubles commas; socat takes none here.
         options += ',guestfwd=tcp:%s:%d-cmd:socat - TCP:%s:%d' % (
             guest, port, host, host_port)
-    return _run(argv, macs, options, until, timeout, log_path)
+    return _run(argv, macs, until, timeout, log_path,
+                netdev='user,%s' % options)
 
 
 def boot_grub(macs, tftp_dir, until, timeout=120, log_path=None):
     """UEFI (OVMF) netboots GRUB from QEMU's TFTP server on ``tftp_dir``."""
     argv = [require_grub(), '-bios', OVMF, '-m', '512']
-    return _run(argv, macs, 'tftp=%s,bootfile=grubx64.efi' % tftp_dir,
-                until, timeout, log_path)
+    return _run(argv, macs, until, timeout, log_path,
+                netdev='user,tftp=%s,bootfile=grubx64.efi' % tftp_dir)
 
 
-def _run(argv, macs, boot_options, until, timeout, log_path):
+def boot_http(mac, tap, until, log_path, timeout=120):
+    """UEFI HTTP Boot: OVMF's own network stack (no option ROM) on the tap
+    device ``tap`` asks DHCP for a boot loader's URL and fetches it. PXE
+    is switched off in the firmware: it would try PXE first, and wait two
+    minutes for offers nobody sends. A fresh copy of the firmware's
+    variables each boot."""
+    qemu = require_qemu()
+    for path in (OVMF_CODE, OVMF_VARS):
+        if not os.path.exists(path):
+            services.require_program(path)  # fails or skips, saying why
+    variables = log_path + '.vars.fd'
+    shutil.copyfile(OVMF_VARS, variables)
+    argv = [qemu, '-machine', 'q35', '-m', '1024',
+            '-drive', 'if=pflash,format=raw,unit=0,readonly=on,file=%s'
+            % OVMF_CODE,
+            '-drive', 'if=pflash,format=raw,unit=1,file=%s' % variables]
+    for stack in ('IPv4PXESupport', 'IPv6PXESupport'):
+        argv += ['-fw_cfg', 'name=opt/org.tianocore/%s,string=n' % stack]
+    return _run(argv, [mac], until, timeout, log_path,
+                netdev='tap,ifname=%s,script=no,downscript=no' % tap,
+                nic=',bootindex=1')
+
+
+def _run(argv, macs, until, timeout, log_path, netdev, nic=''):
     argv = argv + ['-display', 'none', '-no-reboot', '-nodefaults',
                    '-serial', 'file:%s' % (log_path or os.devnull)]
     for index, mac in enumerate(macs):
-        argv += ['-netdev', 'user,id=n%d,%s' % (index, boot_options),
-                 '-device', 'virtio-net-pci,netdev=n%d,mac=%s,romfile='
-                 % (index, mac)]
+        argv += ['-netdev', '%s,id=n%d' % (netdev, index),
+                 '-device', 'virtio-net-pci,netdev=n%d,mac=%s,romfile=%s'
+                 % (index, mac, nic)]
     started = time.monotonic()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
                             stderr=subprocess.STDOUT)
@@ -114,3 +150,18 @@ def _run(argv, macs, boot_options, until, timeout, log_path):
         if proc.poll() is None:
             proc.kill()
         proc.wait(10)
+
+
+def timeline(cluster, since, title, limit=12):
+    """Print the requests since ``since``, from each server's own log (the
+    API's log line per request, each conductor's HTTP server), in order."""
+    events = [(r.when, 'API  ', '%s %s -> %d' % (r.method, r.path, r.status))
+              for r in cluster.boot_requests(since=since)]
+    for index, (host, server) in enumerate(cluster.http_servers.items()):
+        name = '%-5s' % 'ABCDEFGH'[index]
+        events += [
+            (r.when, name, '%s %s -> %d' % (r.method, r.path, r.status))
+            for r in server.requests if r.when >= since]
+    print('\n%s' % title)
+    for when, who, what in sorted(events)[:limit]:
+        print('  +%6.3fs %s %s' % (when - since, who, what))

@@ -92,14 +92,6 @@ def test_never_overwrites_ironics_own_template(overrides):
         assert f.read() == before
 
 
-def test_never_overwrites_a_foreign_template(template):
-    template.parent.mkdir()
-    template.write_text('#!ipxe\n# the operator\'s own\n')
-    with pytest.raises(exception.RootScriptError, match='not written by'):
-        root_script.IPXE.ensure(CONF)
-    assert template.read_text() == '#!ipxe\n# the operator\'s own\n'
-
-
 def test_switching_off_gives_back_the_stock_template(template, overrides,
                                                      tmp_path):
     root_script.IPXE.ensure(CONF)
@@ -291,12 +283,18 @@ def test_grub_never_overwrites_ironics_own_template(overrides, roots):
         assert f.read() == before
 
 
-def test_grub_never_overwrites_a_foreign_template(grub_template):
-    grub_template.parent.mkdir()
-    grub_template.write_text('source /mine.cfg\n')
+@pytest.mark.parametrize('kind, own', [
+    ('IPXE', '#!ipxe\n# the operator\'s own\n'),
+    ('GRUB', 'source /mine.cfg\n')])
+def test_never_overwrites_a_foreign_template(template, grub_template, kind,
+                                             own):
+    root_config = getattr(root_script, kind)
+    path = {'IPXE': template, 'GRUB': grub_template}[kind]
+    path.parent.mkdir()
+    path.write_text(own)
     with pytest.raises(exception.RootScriptError, match='not written by'):
-        root_script.GRUB.ensure(CONF)
-    assert grub_template.read_text() == 'source /mine.cfg\n'
+        root_config.ensure(CONF)
+    assert path.read_text() == own
 
 
 def test_grub_without_a_template_option_is_a_clear_error(
