@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 
+from oslo_utils import netutils
 import requests
 
 from tests.harness import client as client_mod
@@ -87,8 +88,8 @@ class IronicCluster:
                 host=host, index=index,
                 http_root=os.path.join(workdir, 'httproot-%d' % index),
                 http_port=http_port,
-                http_url='http://%s:%d' % (net.url_host(spec.http_host),
-                                           http_port),
+                http_url='http://%s:%d' % (
+                    netutils.escape_ipv6(spec.http_host), http_port),
                 tftp_root=os.path.join(workdir, 'tftproot-%d' % index),
                 template=os.path.join(workdir, 'templates-%d' % index,
                                       'boot.ipxe'),
@@ -122,7 +123,7 @@ class IronicCluster:
     def api_url_of(self, host):
         """The API of the replica on ``host`` (``api_per_host``)."""
         return self._api_urls.get(host) or self._api_urls.get(None) or \
-            'http://%s:%d' % (net.url_host(host), self.api_port)
+            'http://%s:%d' % (netutils.escape_ipv6(host), self.api_port)
 
     def reach_api_at(self, url, host=None, auth=None, verify=True):
         """Clients reach the API (of the replica on ``host``) at ``url``:
@@ -178,7 +179,7 @@ class IronicCluster:
             return self.spawn(name, 'ironic-api', conf_path, bin_dir)
         argv = [os.path.join(bin_dir, 'gunicorn'), '--workers', '1',
                 '--threads', '10', '--bind',
-                '%s:%d' % (net.url_host(self.api_host), port)]
+                '%s:%d' % (netutils.escape_ipv6(self.api_host), port)]
         if self.api_server == 'paste':
             argv += ['--paste', PASTE_INI]
         else:

@@ -8,7 +8,7 @@ per-process ``overrides``.
 import configparser
 import os
 
-from tests.harness import net
+from oslo_utils import netutils
 
 #: Fake hardware only: real interfaces would look for ipmitool and the like.
 _FAKE_HARDWARE = {
@@ -85,7 +85,7 @@ def _conductor_host(conf, cluster, c):
     shim = cluster.spec.rpc_transport != 'none'
     if cluster.spec.boot_config_api or cluster.spec.grub_boot_config_api:
         conf['pxe']['ipxe_config_api_root_url'] = 'http://%s:%d' % (
-            net.url_host(cluster.spec.http_host), cluster.api_port)
+            netutils.escape_ipv6(cluster.spec.http_host), cluster.api_port)
     if cluster.spec.boot_config_api:
         conf['pxe']['ipxe_use_boot_config_api'] = 'true'
         if shim:

@@ -10,12 +10,6 @@ def family(host):
     return socket.AF_INET6 if ':' in host else socket.AF_INET
 
 
-def url_host(host):
-    """``host`` as a URL names it: IPv6 literals in brackets."""
-    return '[%s]' % host if ':' in host and not host.startswith('[') \
-        else host
-
-
 def free_port(host='127.0.0.1'):
     """A TCP port free on ``host`` right now."""
     with socket.socket(family(host)) as s:
