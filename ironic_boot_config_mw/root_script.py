@@ -42,7 +42,6 @@ import tempfile
 import urllib.parse
 
 from ironic.common import pxe_utils
-from ironic.common import rpc as ironic_rpc
 from ironic.drivers.modules import deploy_utils
 from ironic.drivers.modules import pxe_base
 from oslo_log import log
@@ -117,12 +116,6 @@ def grub_api_root_url(conf):
             'grub_config_api_root_url to a plain-HTTP URL of the API (or of '
             'a proxy in front of it)' % url)
     return url
-
-
-def conductor_in_process():
-    """Whether this process runs a conductor (the all-in-one ``ironic``):
-    Ironic sets its global manager before it builds the embedded API."""
-    return ironic_rpc.GLOBAL_MANAGER is not None
 
 
 class RootConfig:

@@ -1,13 +1,21 @@
-"""Running a started service in the foreground, as Ironic's services run.
+"""How this package's code runs in a process: beside a conductor or not.
 
 oslo.service's launcher forks a worker for one service (a second copy of
 the process, ~130 MB); the shim and the boot API need none of its
 machinery: they serve in THIS process until SIGTERM or SIGINT, and SIGHUP
-mutates the configuration.
+mutates the configuration (:func:`serve`).
 """
 
 import signal
 import threading
+
+from ironic.common import rpc as ironic_rpc
+
+
+def conductor_in_process():
+    """Whether this process runs a conductor (the all-in-one ``ironic``):
+    Ironic sets its global manager before it builds the embedded API."""
+    return ironic_rpc.GLOBAL_MANAGER is not None
 
 
 def serve(svc, conf):

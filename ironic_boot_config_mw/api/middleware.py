@@ -36,7 +36,7 @@ import sqlalchemy as sa
 
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw import exception
-from ironic_boot_config_mw import root_script
+from ironic_boot_config_mw import service
 from ironic_boot_config_mw.api import admission
 from ironic_boot_config_mw.api import explain
 from ironic_boot_config_mw.api import lookup
@@ -126,8 +126,11 @@ class BootConfigMiddleware:
         # Ironic's own metrics: statsd or collector as [metrics] says.
         self.metrics = metrics_utils.get_metrics_logger('boot_config',
                                                         host=conf.host)
-        if root_script.conductor_in_process():
-            # The all-in-one ironic: its conductor renders the root script.
+        if service.conductor_in_process():
+            # The all-in-one ironic: its conductor renders the root configs.
+            # NOTE: imported here: root_script imports conductor-side Ironic
+            # modules, which ironic-api must not load.
+            from ironic_boot_config_mw import root_script
             root_script.link_in_process(conf)
         LOG.info('Boot configuration API enabled at %s/<MAC>/<NAME> '
                  '(restrict_boot_config=%s, rpc_transport=%s, '

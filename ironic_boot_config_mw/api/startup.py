@@ -18,7 +18,7 @@ from oslo_log import log
 import oslo_messaging as messaging
 
 from ironic_boot_config_mw import exception
-from ironic_boot_config_mw import root_script
+from ironic_boot_config_mw import service
 
 LOG = log.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def refuse(exc):
     """Stop the API for the start-up error ``exc`` (re-raised where that
     alone stops it)."""
     launcher = multiprocessing.parent_process()
-    if launcher is None or not root_script.conductor_in_process():
+    if launcher is None or not service.conductor_in_process():
         raise exc
     LOG.critical('The boot configuration API cannot start, so neither can '
                  'this ironic process: %s', exc)

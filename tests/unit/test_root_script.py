@@ -7,6 +7,7 @@ import pytest
 
 from ironic_boot_config_mw import exception
 from ironic_boot_config_mw import root_script
+from ironic_boot_config_mw import service
 
 API = 'http://10.0.0.1:6385'
 
@@ -137,7 +138,7 @@ def all_in_one(tmp_path, overrides, monkeypatch):
 
 
 def test_one_option_in_the_all_in_one(all_in_one):
-    assert root_script.conductor_in_process()
+    assert service.conductor_in_process()
     with open(root_script.IPXE.stock) as f:
         stock = f.read()
     path = root_script.IPXE.link_in_process(CONF)
