@@ -30,14 +30,14 @@ Two shapes:
   option (:meth:`RootConfig.ensure`);
 * the all-in-one ``ironic``, whose conductor runs in the process that
   builds the API: the filter, built just after the conductor started,
-  points the ``[pxe]`` option of that process at a template in a private
-  directory and has Ironic render again (:meth:`RootConfig.link_in_process`).
+  points the ``[pxe]`` option of that process at a template in
+  ``<[DEFAULT]state_path>/boot-config/`` (where Ironic keeps its own state:
+  the same path at every start, nothing in ``/tmp`` for a cleaner to age
+  out) and has Ironic render again (:meth:`RootConfig.link_in_process`).
   Nothing else to set or run.
 """
 
-import atexit
 import os
-import shutil
 import tempfile
 import urllib.parse
 
@@ -118,6 +118,16 @@ def grub_api_root_url(conf):
     return url
 
 
+def in_process_directory(conf):
+    """Where the all-in-one ``ironic`` keeps the templates of its process:
+    ``<[DEFAULT]state_path>/boot-config``, owner-only. A template there is
+    rewritten at every start and read at every render: it must outlive
+    the process, and no cleaner of ``/tmp`` may take it meanwhile."""
+    directory = os.path.join(conf.state_path, 'boot-config')
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    return directory
+
+
 class RootConfig:
     """One root config that Ironic renders from the template ``[pxe]
     <template_option>``: what links it to the API, and where it lands."""
@@ -174,8 +184,8 @@ class RootConfig:
         """Make this process's renders of the config link to the API.
 
         For the all-in-one ``ironic``: ``[pxe]<template_option>`` of THIS
-        process is pointed at a template in a private directory (removed at
-        exit) whose fallback is the template configured (Ironic's stock one,
+        process is pointed at a template in :func:`in_process_directory`
+        whose fallback is the template configured (Ironic's stock one,
         unless the operator has one of their own), then Ironic renders once
         more: the conductor rendered at start, just before the API was
         built. Every later render uses the template too.
@@ -191,10 +201,9 @@ class RootConfig:
         if current is None or MARKER in current:
             fallback = self.stock
         text = self.text(conf, fallback)
-        directory = tempfile.mkdtemp(prefix='ironic-boot-config-')
-        atexit.register(shutil.rmtree, directory, True)
         # The basename names the rendered root script: <http_root>/boot.ipxe.
-        path = os.path.join(directory, os.path.basename(configured))
+        path = os.path.join(in_process_directory(conf),
+                            os.path.basename(configured))
         _write(path, text)
         conf.set_override(self.template_option, path, 'pxe')
         self._render_if_rendered(conf)

@@ -1,15 +1,32 @@
 """The conductor side of a request: shared task -> provider -> BootConfig.
 
-It runs in the shim beside each conductor, or in the all-in-one ``ironic``
-process when ``rpc_transport = none``.
+It runs in the shim beside each conductor, in the boot API process or in
+the all-in-one ``ironic`` process when ``rpc_transport = none``.
+
+None of these may render Ironic's root configs: the first time a process
+builds a node's driver, Ironic instantiates every enabled boot interface,
+and ``iPXEBoot()``, ``PXEBoot()`` and ``HttpBoot()`` render the root
+``boot.ipxe`` and the master ``grub.cfg`` into that process's roots from
+that process's ``[pxe]`` templates, which need not link to the API (the
+boot API process beside an all-in-one, a shim told not to link). So
+providers get a task without a driver, and a process without a conductor
+instantiates the boot interfaces once, at start-up, into a private
+directory (:func:`instantiate_boot_interfaces`), for the native
+``get_boot_config`` ones only.
 """
 
+import contextlib
+import tempfile
+
+from ironic.common import driver_factory
 from ironic.common import exception as ironic_exception
 from ironic.conductor import task_manager
+from oslo_config import cfg
 from oslo_log import log
 import stevedore
 
 from ironic_boot_config_mw import exception
+from ironic_boot_config_mw import service
 from ironic_boot_config_mw.providers import base
 
 LOG = log.getLogger(__name__)
@@ -40,6 +57,8 @@ class ProviderRegistry:
             BOOT_INTERFACES, names=names, invoke_on_load=False)
         self._native = {ext.name for ext in interfaces
                         if hasattr(ext.plugin, 'get_boot_config')}
+        if self._native and not service.conductor_in_process():
+            instantiate_boot_interfaces(cfg.CONF)
         LOG.info('Boot config providers loaded for boot interfaces: %s; '
                  'native get_boot_config: %s',
                  ', '.join(sorted(self._providers)) or 'none',
@@ -49,6 +68,9 @@ class ProviderRegistry:
         """What this registry serves: for ``ping``."""
         return {'providers': sorted(self._providers),
                 'native': sorted(self._native)}
+
+    def is_native(self, boot_interface):
+        return boot_interface in self._native
 
     def get(self, boot_interface):
         try:
@@ -83,17 +105,42 @@ def get_boot_config(context, node_id, name, registry, boot_interface=None):
     if provider is not None:
         return provider.get_boot_config(
             base.WithoutTask(base.NodeIdentity(node_id, boot_interface)), name)
+    if boot_interface is not None and not registry.is_native(boot_interface):
+        registry.get(boot_interface)  # no provider: no task either
 
+    # No driver: building one renders the root configs (module docstring).
     with task_manager.acquire(context, node_id, shared=True,
-                              purpose='get boot config') as task:
-        native = getattr(task.driver.boot, 'get_boot_config', None)
-        if native is None:
+                              purpose='get boot config',
+                              load_driver=False) as task:
+        if not registry.is_native(task.node.boot_interface):
             provider = registry.get(task.node.boot_interface)
             return provider.get_boot_config(task, name)
+        task.load_driver()
         try:
-            return as_boot_config(native(task, name))
+            return as_boot_config(task.driver.boot.get_boot_config(task,
+                                                                   name))
         except ironic_exception.UnsupportedDriverExtension as exc:
             raise exception.BootConfigNotFound(reason=str(exc)) from None
+
+
+def instantiate_boot_interfaces(conf):
+    """Instantiate the enabled boot interfaces with this process's roots
+    pointed at a private directory, removed after.
+
+    Ironic keeps the instances for the life of the process, so later
+    drivers (of native ``get_boot_config`` interfaces) render nothing.
+    Start-up only: the overrides hold for the whole process meanwhile.
+    """
+    with tempfile.TemporaryDirectory(prefix='ironic-boot-config-') as root, \
+            contextlib.ExitStack() as restore:
+        for option, group in (('http_root', 'deploy'),
+                              ('tftp_root', 'pxe')):
+            # The value it had, as an override: an earlier override of
+            # the root (a test's) must survive this.
+            restore.callback(conf.set_override, option,
+                             getattr(getattr(conf, group), option), group)
+            conf.set_override(option, root, group)
+        driver_factory.interfaces('boot')
 
 
 def as_boot_config(result):

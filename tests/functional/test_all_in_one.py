@@ -4,7 +4,9 @@ With ``rpc_transport = none`` the filter calls the provider in-process (no
 shim); with ``json-rpc`` a shim runs beside it as beside any conductor.
 """
 
+import glob
 import os
+import tempfile
 
 import pytest
 
@@ -65,3 +67,27 @@ def test_one_option_links_ironics_master_grub_config(cluster):
     assert 'The master GRUB config %s links to the boot configuration ' \
            'API' % os.path.join(c.tftp_root, 'grub', 'grub.cfg') \
         in c.process.log()
+
+
+def test_template_under_state_path_survives_any_exit(cluster, nodes):
+    """The process's template lives in ``<state_path>/boot-config``: the
+    same path after a SIGKILL and a restart, nothing in /tmp, and the
+    master GRUB config still links after the restart."""
+    c = cluster.conductors[HOST]
+    template = os.path.join(cluster.workdir, 'state-%d' % c.index,
+                            'boot-config', 'initial_grub_cfg.template')
+    logged = '[pxe]initial_grub_template of this process: %s' % template
+    assert logged in c.process.log()
+    tmp_before = set(glob.glob(os.path.join(tempfile.gettempdir(),
+                                            'ironic-boot-config-*')))
+    c.process.kill()
+    assert os.path.exists(template)
+    cluster.restart_conductor(HOST)
+    assert logged in c.process.log()
+    assert set(glob.glob(os.path.join(tempfile.gettempdir(),
+                                      'ironic-boot-config-*'))) \
+        <= tmp_before
+    with open(os.path.join(c.http_root, 'grub', 'grub.cfg')) as f:
+        assert '/v1/boot/${net_default_mac}/grub.cfg' in f.read()
+    resp = cluster.client.boot(nodes[0].mac)
+    assert resp.status_code == 200, resp.text

@@ -68,6 +68,9 @@ def ironic_conf(cluster, conductor=None, overrides=None):
 
 def _conductor_host(conf, cluster, c):
     conf['DEFAULT']['host'] = c.host
+    # Ironic's default is its own package directory.
+    conf['DEFAULT']['state_path'] = os.path.join(cluster.workdir,
+                                                 'state-%d' % c.index)
     conf['json_rpc'].update(host_ip=c.host, port=str(c.json_rpc_port))
     conf['boot_config_json_rpc']['host_ip'] = c.host
     conf['deploy'] = {'http_root': c.http_root, 'http_url': c.http_url}

@@ -211,21 +211,29 @@ def test_task_is_shared(make_node, registry, monkeypatch):
 
 # -- a boot interface with its own get_boot_config wins --------------------
 
-def fake_task(boot):
-    return types.SimpleNamespace(
-        driver=types.SimpleNamespace(boot=boot),
-        node=types.SimpleNamespace(uuid='u', boot_interface='ipxe',
-                                   driver='fake-hardware'))
+class FakeTask:
+    """A shared task without a driver until ``load_driver()``."""
+
+    def __init__(self, boot):
+        self._boot = boot
+        self.driver = None
+        self.node = types.SimpleNamespace(uuid='u', boot_interface='ipxe',
+                                          driver='fake-hardware')
+
+    def load_driver(self):
+        self.driver = types.SimpleNamespace(boot=self._boot)
 
 
 @pytest.fixture
-def with_task(monkeypatch):
+def with_task(monkeypatch, registry):
+    """``ipxe`` as a native interface whose task returns ``boot``."""
     def use(boot):
         @contextlib.contextmanager
-        def acquire(context, node_id, shared, purpose):
-            assert shared
-            yield fake_task(boot)
+        def acquire(context, node_id, shared, purpose, load_driver):
+            assert shared and not load_driver
+            yield FakeTask(boot)
         monkeypatch.setattr(dispatch.task_manager, 'acquire', acquire)
+        monkeypatch.setattr(registry, '_native', {'ipxe'})
     return use
 
 
@@ -281,3 +289,73 @@ def test_provider_load_failure_is_clear(tmp_path, monkeypatch):
                        match="provider broken: No module named "
                              "'no_such_module_here'"):
         dispatch.ProviderRegistry(['ipxe', 'broken'])
+
+
+# -- nothing of ours renders Ironic's root configs -------------------------
+
+@pytest.fixture
+def fresh_boot_interfaces(monkeypatch, overrides, tmp_path):
+    """A process that never built a driver: Ironic's boot interfaces not
+    yet instantiated; roots whose root configs link (as the conductor
+    rendered them); this process's templates Ironic's stock ones."""
+    from ironic.common import driver_factory
+    factory = driver_factory._INTERFACE_LOADERS['boot']
+    monkeypatch.setattr(factory, '_extension_manager', None)
+    http_root, tftp_root = tmp_path / 'http', tmp_path / 'tftp'
+    (tftp_root / 'grub').mkdir(parents=True)
+    (http_root / 'grub').mkdir(parents=True)
+    overrides('http_root', str(http_root), 'deploy')
+    overrides('tftp_root', str(tftp_root), 'pxe')
+    linked = {http_root / 'boot.ipxe': '#!ipxe\nchain .../v1/boot/\n',
+              http_root / 'grub' / 'grub.cfg': 'configfile (http,a)/v1/boot',
+              tftp_root / 'grub' / 'grub.cfg': 'configfile (http,a)/v1/boot'}
+    for path, text in linked.items():
+        path.write_text(text)
+    return linked
+
+
+def unchanged(linked):
+    return {path: path.read_text() for path in linked} == linked
+
+
+@pytest.mark.parametrize('boot_interface', ['pxe', 'http', 'fake', None])
+def test_providers_and_refusals_render_nothing(fresh_boot_interfaces,
+                                               make_node, boot_interface):
+    """GRUB (a task), a providerless interface, an API that did not say
+    the interface (RPC 1.0): no driver is built, nothing is rendered."""
+    registry = dispatch.ProviderRegistry(['fake', 'ipxe', 'pxe', 'http'])
+    node, _mac = make_node(boot_interface=boot_interface or 'pxe',
+                           provision_state='clean wait')
+    with pytest.raises(ironic_exception.NotFound):
+        dispatch.get_boot_config(ironic_context.get_admin_context(),
+                                 node.uuid, 'grub.cfg', registry,
+                                 boot_interface=boot_interface)
+    assert unchanged(fresh_boot_interfaces)
+
+
+def test_a_driver_built_after_start_up_renders_nothing(
+        fresh_boot_interfaces, make_node):
+    """What a process with a native interface does at start-up: the
+    renders go to a private directory, gone after; the instances stay,
+    so the drivers built later for requests render nothing either."""
+    from ironic.conductor import task_manager
+    http_root = CONF.deploy.http_root
+    dispatch.instantiate_boot_interfaces(CONF)
+    assert unchanged(fresh_boot_interfaces)
+    assert CONF.deploy.http_root == http_root   # restored
+    node, _mac = make_node(boot_interface='ipxe')
+    with task_manager.acquire(ironic_context.get_admin_context(), node.uuid,
+                              shared=True) as task:
+        assert task.driver.boot is not None
+    assert unchanged(fresh_boot_interfaces)
+
+
+def test_building_a_driver_renders_without_the_guard(fresh_boot_interfaces,
+                                                     make_node):
+    """The hazard itself, so that the tests above can fail."""
+    from ironic.conductor import task_manager
+    node, _mac = make_node(boot_interface='ipxe')
+    with task_manager.acquire(ironic_context.get_admin_context(), node.uuid,
+                              shared=True):
+        pass
+    assert not unchanged(fresh_boot_interfaces)

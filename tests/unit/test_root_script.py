@@ -1,5 +1,6 @@
 import os
 import shutil
+import tempfile
 
 from ironic.common import pxe_utils
 from ironic.conf import CONF
@@ -129,6 +130,7 @@ def all_in_one(tmp_path, overrides, monkeypatch):
     overrides('ipxe_use_boot_config_api', True, 'pxe')
     overrides('ipxe_config_api_root_url', API, 'pxe')
     overrides('ipxe_boot_script', root_script.IPXE.stock, 'pxe')
+    overrides('state_path', str(tmp_path / 'state'))
     http_root = tmp_path / 'httproot'
     http_root.mkdir()
     overrides('http_root', str(http_root), 'deploy')
@@ -148,12 +150,28 @@ def test_one_option_in_the_all_in_one(all_in_one):
     all_in_one.unlink()
     pxe_utils.create_ipxe_boot_script()   # a prepare_ramdisk
     assert '/v1/boot/' in all_in_one.read_text()
-    # In this process only, from a private directory; Ironic's file intact.
+    # In this process only, from a private directory under Ironic's
+    # state_path; Ironic's file intact.
     assert CONF.pxe.ipxe_boot_script == path != root_script.IPXE.stock
-    assert os.path.basename(path) == 'boot.ipxe'
+    assert path == os.path.join(CONF.state_path, 'boot-config', 'boot.ipxe')
     assert oct(os.stat(os.path.dirname(path)).st_mode & 0o777) == '0o700'
     with open(root_script.IPXE.stock) as f:
         assert f.read() == stock
+
+
+def test_all_in_one_template_the_same_path_every_start(all_in_one,
+                                                       overrides):
+    """No /tmp directory per start (oslo.service's workers run no atexit
+    handlers, and a /tmp cleaner would age the template out)."""
+    tmp = tempfile.gettempdir()
+    before = set(os.listdir(tmp))
+    first = root_script.IPXE.link_in_process(CONF)
+    # A restart: the option points at Ironic's default again.
+    overrides('ipxe_boot_script', root_script.IPXE.stock, 'pxe')
+    second = root_script.IPXE.link_in_process(CONF)
+    assert first == second
+    assert os.listdir(os.path.dirname(first)) == ['boot.ipxe']
+    assert set(os.listdir(tmp)) == before
 
 
 def test_all_in_one_keeps_an_operators_own_template(all_in_one, tmp_path,
@@ -189,6 +207,7 @@ def roots(tmp_path, overrides):
     http_root.mkdir()
     overrides('tftp_root', str(tftp_root), 'pxe')
     overrides('http_root', str(http_root), 'deploy')
+    overrides('state_path', str(tmp_path / 'state'))
     return tftp_root, http_root
 
 
