@@ -13,6 +13,8 @@ import ipaddress
 from ironic.common import keystone
 from ironic.conf import api as ironic_api
 from ironic.conf import json_rpc as ironic_json_rpc
+from keystoneauth1 import exceptions as ks_exceptions
+from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 from oslo_log import log
 
@@ -22,6 +24,31 @@ LOG = log.getLogger(__name__)
 JSON_RPC_GROUP = 'boot_config_json_rpc'
 #: The shim listens here unless ``[boot_config_json_rpc]port`` says otherwise.
 JSON_RPC_DEFAULT_PORT = 8091
+#: What ``[boot_config_json_rpc]`` takes from ``[json_rpc]`` unless set
+#: itself: how Ironic's JSON-RPC authenticates and encrypts, server and
+#: client side (with the options of keystoneauth's http_basic plugin and of
+#: the plugin ``[json_rpc]auth_type`` names). Never where the shim listens
+#: (host_ip, port, unix_socket*) nor how long a call may take (timeout).
+JSON_RPC_INHERITED = (
+    'auth_strategy', 'http_basic_auth_user_file', 'allowed_roles',
+    'use_ssl', 'cert_file', 'key_file', 'server_tls_minimum_version',
+    'server_tls_ciphers', 'client_use_ssl',
+    # Ironic 2025.1 to 2026.1: the client's deprecated credentials.
+    'http_basic_username', 'http_basic_password',
+    # keystoneauth: the plugin and the session's TLS.
+    'auth_type', 'auth_section', 'cafile', 'certfile', 'keyfile', 'insecure',
+    'tls_min_version', 'tls_ciphers',
+)
+JSON_RPC_HELP = (
+    'The boot config shim\'s JSON-RPC server, beside each conductor, and '
+    'the API\'s client for it. Authentication, credentials and TLS '
+    '(auth_strategy, http_basic_auth_user_file, allowed_roles, use_ssl, '
+    'cert_file, key_file, server_tls_*, client_use_ssl, auth_type, '
+    'username, password, cafile, certfile, keyfile, insecure) default to '
+    '[json_rpc]\'s: set them here only where the shims differ from Ironic\'s '
+    'JSON-RPC. host_ip, port, unix_socket and timeout are the shim\'s own. '
+    'A shim without authentication on a host_ip other than loopback refuses '
+    'to start while [json_rpc] authenticates.')
 #: Option group of the boot API process, ``ironic-boot-config-api``.
 BOOT_API_GROUP = 'boot_config_api'
 #: Its port: none of Ironic (6385, JSON-RPC 8089), Metal3's ironic-image
@@ -81,9 +108,17 @@ boot_config_opts = [
                 help='Networks (CIDR) whose machines may use /v1/boot, e.g. '
                      'the provisioning network. Others get the generic 404 '
                      'before anything touches the database. Empty: any '
-                     'source. The source is the TCP peer; forwarded headers '
-                     'count only with [oslo_middleware]'
-                     'enable_proxy_headers_parsing.'),
+                     'source. The source is the TCP peer, or behind a '
+                     'proxy what trusted_proxies allow.'),
+    cfg.ListOpt('trusted_proxies',
+                default=[],
+                help='Networks (CIDR) of the proxies in front of this API '
+                     'whose X-Forwarded-For or Forwarded header names the '
+                     'machine, with [oslo_middleware]'
+                     'enable_proxy_headers_parsing. The source is the '
+                     'rightmost address of that chain that is not one of '
+                     'them; any other peer\'s headers are ignored. A peer '
+                     'of the unix socket the API listens on is trusted.'),
     cfg.FloatOpt('rate_limit',
                  default=0, min=0,
                  help='Requests per second allowed to each source address '
@@ -153,6 +188,10 @@ def json_rpc_opts():
             opt.default = JSON_RPC_DEFAULT_PORT
             opt.help = ('The port the boot config shim listens on for JSON '
                         'RPC; the same on every conductor host.')
+        elif opt.dest == 'auth_strategy':
+            opt.help = ('Authentication strategy of the shim\'s JSON-RPC. '
+                        'Defaults to [json_rpc]auth_strategy, else the '
+                        'global auth_strategy.')
     return opts
 
 
@@ -172,6 +211,7 @@ def register_opts(conf):
     _register(conf, pxe_opts, 'pxe')
     _register(conf, boot_config_opts, 'boot_config')
     _register(conf, boot_api_opts(), BOOT_API_GROUP)
+    conf.register_group(_json_rpc_group())
     if 'group' in inspect.signature(ironic_json_rpc.register_opts).parameters:
         ironic_json_rpc.register_opts(conf, group=JSON_RPC_GROUP)
         conf.set_default('port', JSON_RPC_DEFAULT_PORT, group=JSON_RPC_GROUP)
@@ -188,10 +228,93 @@ def json_rpc_auth_strategy(conf, group=JSON_RPC_GROUP):
     return getattr(conf, group).auth_strategy or conf.auth_strategy
 
 
-def source_networks(conf):
-    """``[boot_config]allowed_source_cidrs`` parsed (ValueError if bad)."""
+def inherit_json_rpc(conf):
+    """``[boot_config_json_rpc]`` secured as ``[json_rpc]``, unless set.
+
+    Every option of :data:`JSON_RPC_INHERITED` (and of the auth plugins'
+    options) present in both groups on this Ironic release defaults to its
+    ``[json_rpc]`` value; a value of ours (file, environment, command line,
+    override) still wins. Call it once the configuration is parsed, before
+    anything reads the group. Idempotent.
+
+    :returns: the names of the options taken from values set in
+        ``[json_rpc]``, for the log (never the values: secrets).
+    """
+    if 'json_rpc' not in conf:
+        # A ConfigOpts of its own (a paste pipeline, tests): Ironic
+        # registers [json_rpc] on its global CONF only.
+        ironic_json_rpc.register_opts(conf)
+    names = list(JSON_RPC_INHERITED)
+    # keystoneauth registers a plugin's options (username, password) only
+    # when it loads the plugin: register them in both groups to read them.
+    for plugin in dict.fromkeys(['http_basic', conf.json_rpc.auth_type]):
+        try:
+            opts = ks_loading.get_auth_plugin_conf_options(plugin or 'none')
+        except ks_exceptions.NoMatchingPlugin:
+            continue  # a typo: Ironic's own client reports it
+        for group in ('json_rpc', JSON_RPC_GROUP):
+            _register(conf, opts, group)
+        names += [opt.dest for opt in opts]
+    ours, theirs = getattr(conf, JSON_RPC_GROUP), conf.json_rpc
+    inherited = []
+    for name in dict.fromkeys(names):
+        if name not in ours or name not in theirs or \
+                _is_set(conf, name, JSON_RPC_GROUP):
+            continue
+        conf.set_default(name, getattr(theirs, name), group=JSON_RPC_GROUP)
+        if _is_set(conf, name, 'json_rpc'):
+            inherited.append(name)
+    return inherited
+
+
+def _is_set(conf, name, group):
+    """Whether ``[group]name`` has a value of its own, not a default."""
+    where = conf.get_location(name, group)  # None: no default either
+    return where is not None and where.location not in (
+        cfg.Locations.opt_default, cfg.Locations.set_default)
+
+
+def check_shim_auth(conf):
+    """Refuse a shim that would answer anyone while Ironic's JSON-RPC does
+    not: ``noauth`` on an address beyond loopback, ``[json_rpc]``
+    authenticated (http_basic or keystone).
+
+    :raises: ConfigFileValueError naming both groups and the options.
+    """
+    if conf.rpc_transport != 'json-rpc':
+        return
+    ours = getattr(conf, JSON_RPC_GROUP)
+    theirs = json_rpc_auth_strategy(conf, 'json_rpc')
+    if (json_rpc_auth_strategy(conf) != 'noauth'
+            or theirs not in ('http_basic', 'keystone')
+            # A unix socket is reachable from this host only.
+            or getattr(ours, 'unix_socket', None)
+            or _is_loopback(ours.host_ip)):
+        return
+    raise cfg.ConfigFileValueError(
+        'The shim would serve get_boot_config to anyone: [%(group)s]'
+        'auth_strategy is noauth on [%(group)s]host_ip = %(host)s, not a '
+        'loopback address, while [json_rpc]auth_strategy is %(theirs)s. '
+        'Unset [%(group)s]auth_strategy to take [json_rpc]\'s, or listen '
+        'on 127.0.0.1 or ::1' % {'group': JSON_RPC_GROUP,
+                                 'host': ours.host_ip, 'theirs': theirs})
+
+
+def _is_loopback(host):
+    """127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) or ``localhost``;
+    ``::`` and ``0.0.0.0`` are every address, not loopback."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host == 'localhost'
+    return (getattr(address, 'ipv4_mapped', None) or address).is_loopback
+
+
+def source_networks(conf, option='allowed_source_cidrs'):
+    """``[boot_config]allowed_source_cidrs`` (or another list of networks
+    of the group, e.g. ``trusted_proxies``) parsed (ValueError if bad)."""
     return [ipaddress.ip_network(cidr.strip(), strict=False)
-            for cidr in conf.boot_config.allowed_source_cidrs if cidr.strip()]
+            for cidr in getattr(conf.boot_config, option) if cidr.strip()]
 
 
 def validate(conf):
@@ -207,39 +330,60 @@ def validate(conf):
             except ValueError as exc:
                 raise cfg.ConfigFileValueError(
                     'Invalid [%s]%s: %s' % (group, opt.dest, exc)) from None
-    try:
-        source_networks(conf)
-    except ValueError as exc:
-        raise cfg.ConfigFileValueError(
-            'Invalid [boot_config]allowed_source_cidrs: %s' % exc) from None
+    for option in ('allowed_source_cidrs', 'trusted_proxies'):
+        try:
+            source_networks(conf, option)
+        except ValueError as exc:
+            raise cfg.ConfigFileValueError(
+                'Invalid [boot_config]%s: %s' % (option, exc)) from None
 
 
 def validate_sources(conf, group='api'):
-    """On a unix socket the allow-list needs the proxy's forwarded header.
+    """Where the source of a request comes from must be able to tell the
+    machines apart, or the allow-list would refuse (or admit) all alike.
 
-    Behind a proxy on ``[<group>]unix_socket`` (``api``, or the boot API
-    process's ``boot_config_api``) no request has a TCP peer: the
-    only source is the ``X-Forwarded-For`` the proxy adds, which counts only
-    with ``[oslo_middleware]enable_proxy_headers_parsing``. Without it an
-    allow-list would refuse every machine, silently; the rate limit would
-    see all of them as one source.
+    With proxy header parsing (``[oslo_middleware]
+    enable_proxy_headers_parsing``) the forwarded headers count only from a
+    trusted proxy: one in ``trusted_proxies``, or any peer of the unix
+    socket ``[<group>]unix_socket`` (``api``, or the boot API process's
+    ``boot_config_api``), where no request has a TCP peer at all.
     """
+    options = conf.boot_config
     unix_socket = getattr(conf, group).unix_socket
-    if not unix_socket or conf.oslo_middleware.enable_proxy_headers_parsing:
+    parsing = conf.oslo_middleware.enable_proxy_headers_parsing
+    if unix_socket and not parsing:
+        if options.allowed_source_cidrs:
+            raise cfg.ConfigFileValueError(
+                'Invalid [boot_config]allowed_source_cidrs: the API listens '
+                'on the unix socket [%s]unix_socket = %s, where no request '
+                'has a source address; set [oslo_middleware]'
+                'enable_proxy_headers_parsing = True, so that the allow-list '
+                'sees the client in the X-Forwarded-For header of the proxy '
+                'in front of it' % (group, unix_socket))
+        if options.rate_limit:
+            LOG.warning('[boot_config]rate_limit sees every machine as one '
+                        'source: the API listens on the unix socket '
+                        '[%s]unix_socket and [oslo_middleware]'
+                        'enable_proxy_headers_parsing is False', group)
+    if not parsing:
+        if options.trusted_proxies:
+            LOG.warning('[boot_config]trusted_proxies has no effect: '
+                        '[oslo_middleware]enable_proxy_headers_parsing is '
+                        'False, so /v1/boot sees the TCP peer only')
         return
-    if conf.boot_config.allowed_source_cidrs:
+    if options.trusted_proxies or unix_socket:
+        return
+    if options.allowed_source_cidrs:
         raise cfg.ConfigFileValueError(
-            'Invalid [boot_config]allowed_source_cidrs: the API listens on '
-            'the unix socket [%s]unix_socket = %s, where no request has a '
-            'source address; set [oslo_middleware]'
-            'enable_proxy_headers_parsing = True, so that the allow-list '
-            'sees the client in the X-Forwarded-For header of the proxy in '
-            'front of it' % (group, unix_socket))
-    if conf.boot_config.rate_limit:
-        LOG.warning('[boot_config]rate_limit sees every machine as one '
-                    'source: the API listens on the unix socket '
-                    '[%s]unix_socket and [oslo_middleware]'
-                    'enable_proxy_headers_parsing is False', group)
+            'Invalid [boot_config]allowed_source_cidrs: with [oslo_middleware]'
+            'enable_proxy_headers_parsing = True the allow-list needs '
+            '[boot_config]trusted_proxies, the networks of the proxies whose '
+            'X-Forwarded-For or Forwarded names the machine; without it '
+            'every request is judged by its TCP peer')
+    LOG.warning('/v1/boot ignores X-Forwarded-For and Forwarded: '
+                '[oslo_middleware]enable_proxy_headers_parsing is True but '
+                '[boot_config]trusted_proxies names no proxy (and [%s] has no '
+                'unix_socket)', group)
 
 
 def _own_opts():
@@ -254,5 +398,9 @@ def list_opts():
     # keystoneauth's session and plugin options, as Ironic lists them for
     # its own [json_rpc]; they are registered when a session is made.
     own = _own_opts()
-    own[-1] = (JSON_RPC_GROUP, keystone.add_auth_opts(json_rpc_opts()))
+    own[-1] = (_json_rpc_group(), keystone.add_auth_opts(json_rpc_opts()))
     return own
+
+
+def _json_rpc_group():
+    return cfg.OptGroup(JSON_RPC_GROUP, help=JSON_RPC_HELP)

@@ -17,11 +17,17 @@ Refusals are logged without flooding the log (:class:`RefusalLog`): the
 first at WARNING at once, then one WARNING summary a minute at the most.
 
 The source is the TCP peer (REMOTE_ADDR). ``X-Forwarded-For`` and
-``Forwarded`` are client-controlled and count only when the operator says a
-proxy sets them (Ironic's ``[oslo_middleware]enable_proxy_headers_parsing``):
-then the LAST hop, the one that trusted proxy added, is the source. Behind a
-proxy on a unix socket (Metal3's and Bifrost's TLS shape) there is no TCP
-peer at all: the forwarded header is the only source there is.
+``Forwarded`` (RFC 7239) are whatever the sender wrote, so they count only
+when the operator says a proxy sets them (Ironic's ``[oslo_middleware]
+enable_proxy_headers_parsing``) AND the peer is one of those proxies
+(``[boot_config]trusted_proxies``, or any peer of a unix socket, where only
+the proxy in front can connect). Then the source is the rightmost address
+of the chain that is not a trusted proxy: each trusted proxy appended the
+address it saw, and everything left of the first untrusted one is that
+sender's own word, never read. A machine that reaches the API directly,
+or forges a header through the proxy, gains nothing by it. A request with
+both headers (one of them written by the sender: a proxy appends to one of
+them) or a hop read that is not an IP address gets the generic 404.
 
 An IPv4 machine reaching a dual-stack socket (``[api]host_ip = ::``, as
 Metal3 listens) arrives as ``::ffff:a.b.c.d``: it is the IPv4 address
@@ -36,23 +42,108 @@ import time
 
 from oslo_log import log
 
+from ironic_boot_config_mw import exception
+from ironic_boot_config_mw.api import request
+
 LOG = log.getLogger(__name__)
 
+_HEADER_CHECK = 'forwarded header'
 
-def source_address(environ, trust_forwarded):
-    """The address a request came from, as a string ('' if unknown)."""
-    if trust_forwarded:
-        forwarded = environ.get('HTTP_X_FORWARDED_FOR')
-        if forwarded:
-            return _bare(forwarded.split(',')[-1])
+
+class ClientAddress:
+    """Tells which machine sent a request: ``client(environ) -> address``.
+
+    :param parse_headers: ``[oslo_middleware]enable_proxy_headers_parsing``.
+    :param trusted_proxies: the proxies' networks (``ip_network`` objects).
+    :param unix_socket: whether the server listens on a unix socket (its
+        peers have no address: the proxy in front).
+    """
+
+    def __init__(self, parse_headers=False, trusted_proxies=(),
+                 unix_socket=False):
+        self.parse_headers = parse_headers
+        self.trusted_proxies = list(trusted_proxies)
+        self.unix_socket = unix_socket
+
+    def __call__(self, environ):
+        """The client's address as a string ('' if unknown).
+
+        :raises: Refused for a forwarded header from a trusted proxy that
+            does not name a client.
+        """
+        peer = _bare(environ.get('REMOTE_ADDR') or '')
+        if not self.parse_headers or not self._trusted_peer(peer):
+            return peer
+        xff = environ.get('HTTP_X_FORWARDED_FOR')
         forwarded = environ.get('HTTP_FORWARDED')
-        if forwarded:
-            hops = [part.split('=', 1)[1] for hop in forwarded.split(',')
-                    for part in hop.split(';')
-                    if part.strip().lower().startswith('for=')]
-            if hops:
-                return _bare(hops[-1])
-    return _bare(environ.get('REMOTE_ADDR', ''))
+        if xff and forwarded:
+            raise exception.Refused(
+                _HEADER_CHECK, 'refused.header',
+                'both X-Forwarded-For and Forwarded: one was written by the '
+                'sender, and nothing tells which')
+        if xff:
+            hops = xff.split(',')
+        elif forwarded:
+            hops = [_forwarded_for(element)
+                    for element in _split_quoted(forwarded, ',')]
+        else:
+            return peer
+        # From the right: each hop was written by the trusted one after
+        # it, until the first that is not a proxy. Hops left of that are
+        # the sender's own words: neither read nor logged.
+        for hop in reversed(hops):
+            address = _address(hop)
+            if address is None:
+                raise exception.Refused(
+                    _HEADER_CHECK, 'refused.header',
+                    'forwarded hop "%s" is not an IP address'
+                    % request.printable(hop.strip(), 64))
+            if not self._is_proxy(address):
+                return str(address)
+        # Only proxies: the first of them asked itself (a probe).
+        return str(address)
+
+    def _trusted_peer(self, peer):
+        address = _address(peer)
+        if address is None:
+            return self.unix_socket
+        return self._is_proxy(address)
+
+    def _is_proxy(self, address):
+        return any(address in network for network in self.trusted_proxies)
+
+
+def _split_quoted(text, separator):
+    """``text`` split at ``separator`` outside double quotes (RFC 7239's
+    quoted-string may hold either separator)."""
+    parts, current, quoted = [], [], False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if char == separator and not quoted:
+            parts.append(''.join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append(''.join(current))
+    return parts
+
+
+def _forwarded_for(element):
+    """The ``for=`` value of one RFC 7239 forwarded-element ('' if none)."""
+    for pair in _split_quoted(element, ';'):
+        name, _sep, value = pair.partition('=')
+        if name.strip().lower() == 'for':
+            return value
+    return ''
+
+
+def _address(text):
+    """``text`` (a hop or a peer) as an ``ip_address``, or None."""
+    try:
+        return ipaddress.ip_address(_bare(text))
+    except ValueError:
+        return None
 
 
 def _bare(address):
@@ -154,9 +245,10 @@ class RefusalLog:
         self._due = clock()
 
     def refused(self, check, source, reason):
-        """Count a refusal by the option ``check`` of ``source``."""
+        """Count a refusal by ``check`` (an option, ``[group]name``) of
+        ``source``."""
         LOG.debug('/v1/boot request from %(source)s refused by '
-                  '[boot_config]%(check)s: %(reason)s',
+                  '%(check)s: %(reason)s',
                   {'source': source or '-', 'check': check,
                    'reason': reason})
         with self._lock:
@@ -182,6 +274,6 @@ class RefusalLog:
                     '%(source)s: %(reason)s',
                     {'total': sum(counts.values()),
                      'since': since.strftime('%H:%M:%S'),
-                     'counts': ', '.join('[boot_config]%s %d' % item
+                     'counts': ', '.join('%s %d' % item
                                          for item in sorted(counts.items())),
                      'source': source or '-', 'reason': reason})

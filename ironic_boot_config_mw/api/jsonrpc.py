@@ -46,8 +46,13 @@ class KeepAliveClient:
             # As Ironic's client does: the http_basic plugin of keystoneauth
             # loads [group]username and password.
             conf.set_default('auth_type', 'http_basic', group=group)
-            self._headers.update(
-                keystone.get_auth(group).get_headers(None) or {})
+            # Ironic 2025.1 to 2026.1: the deprecated http_basic_username
+            # and http_basic_password win, as in Ironic's client.
+            deprecated = {name: getattr(options, 'http_basic_' + name, None)
+                          for name in ('username', 'password')}
+            self._headers.update(keystone.get_auth(
+                group, **{k: v for k, v in deprecated.items() if v}
+            ).get_headers(None) or {})
         elif strategy != 'noauth':
             raise ValueError('auth strategy %s needs Ironic\'s client'
                              % strategy)

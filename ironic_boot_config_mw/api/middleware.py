@@ -99,14 +99,19 @@ class BootConfigMiddleware:
     def _configure(self, application, conf, find_node, client,
                    max_concurrent_requests):
         bc_conf.register_opts(conf)
+        bc_conf.inherit_json_rpc(conf)
         # Ironic's app registers it too; a paste pipeline may not.
         conf.register_opts(http_proxy_to_wsgi.OPTS, group='oslo_middleware')
         bc_conf.validate(conf)
         bc_conf.validate_sources(conf, self.listener)
+        _refuse_without_database(conf, self.listener)
         self.application = application
+        self._conf = conf
         options = conf.boot_config
-        self.trust_forwarded = (
-            conf.oslo_middleware.enable_proxy_headers_parsing)
+        self.client_address = admission.ClientAddress(
+            conf.oslo_middleware.enable_proxy_headers_parsing,
+            bc_conf.source_networks(conf, 'trusted_proxies'),
+            bool(getattr(conf, self.listener).unix_socket))
         self.sources = admission.SourceFilter(bc_conf.source_networks(conf))
         self.rate = admission.RateLimiter(options.rate_limit,
                                           options.rate_limit_burst,
@@ -134,14 +139,19 @@ class BootConfigMiddleware:
             root_script.link_in_process(conf)
         LOG.info('Boot configuration API enabled at %s/<MAC>/<NAME> '
                  '(restrict_boot_config=%s, rpc_transport=%s, '
-                 'allowed_source_cidrs=%s, rate_limit=%s/s burst %s, '
+                 'allowed_source_cidrs=%s, trusted_proxies=%s, '
+                 'rate_limit=%s/s burst %s, '
                  'max_concurrent_requests=%s, max_concurrent_wait=%ss)',
                  request.PREFIX,
                  conf.api.restrict_boot_config, conf.rpc_transport,
                  ','.join(options.allowed_source_cidrs) or 'any',
+                 ','.join(options.trusted_proxies) or 'none',
                  options.rate_limit or 'off', options.rate_limit_burst,
                  max_concurrent_requests or 'no cap',
                  options.max_concurrent_wait)
+        if not self._ramdisk_endpoints():
+            LOG.warning('[api]enable_ramdisk_endpoints is False: /v1/boot '
+                        'answers every request with the generic 404')
 
     def __call__(self, environ, start_response):
         path = environ.get('PATH_INFO', '')
@@ -158,6 +168,10 @@ class BootConfigMiddleware:
         """
         node = None
         try:
+            if not self._ramdisk_endpoints():
+                raise exception.Refused(
+                    '[api]enable_ramdisk_endpoints', 'refused.disabled',
+                    'ramdisk endpoints are disabled on this API')
             mac, name = request.parse(path)
             context = ironic_context.get_admin_context()
             # The thread's current context (for log lines and request ids):
@@ -178,10 +192,10 @@ class BootConfigMiddleware:
 
         started = time.monotonic()
         self.refusals.tick()
-        source = admission.source_address(environ, self.trust_forwarded)
-        log_args = {'method': method, 'path': _printable(path),
-                    'remote': source or '-'}
-        refused = self.admit(source)
+        log_args = {'method': method, 'path': request.printable(path),
+                    'remote': request.printable(
+                        environ.get('REMOTE_ADDR') or '-', 64)}
+        refused = self.admit(environ, log_args)
         if refused is not None:
             return self._not_found(start_response, refused, None, log_args,
                                    started)
@@ -205,21 +219,33 @@ class BootConfigMiddleware:
         ])
         return [b''] if method == 'HEAD' else [config.body]
 
-    def admit(self, source):
-        """None if ``source`` may go on (holding a slot of the cap), else
-        the Refused that says why not."""
+    def admit(self, environ, log_args):
+        """None if the request may go on (holding a slot of the cap), else
+        the Refused that says why not. ``log_args['remote']`` becomes the
+        client's address once it is known."""
+        try:
+            source = self.client_address(environ)
+        except exception.Refused as refused:
+            return refused
+        log_args['remote'] = source or '-'
         if not self.sources.allows(source):
-            return exception.Refused('allowed_source_cidrs', 'refused.source',
+            return exception.Refused('[boot_config]allowed_source_cidrs',
+                                     'refused.source',
                                      'source not in allowed_source_cidrs')
         if not self.rate.allows(source):
-            return exception.Refused('rate_limit', 'refused.rate',
+            return exception.Refused('[boot_config]rate_limit',
+                                     'refused.rate',
                                      'rate limit of the source exceeded')
         if not self.cap.enter():
             return exception.Refused(
-                'max_concurrent_requests', 'refused.cap',
+                '[boot_config]max_concurrent_requests', 'refused.cap',
                 'max_concurrent_requests reached and no slot freed within '
                 'max_concurrent_wait')
         return None
+
+    def _ramdisk_endpoints(self):
+        # Mutable in Ironic: read per request. Absent before 2026.2.
+        return getattr(self._conf.api, 'enable_ramdisk_endpoints', True)
 
     def _count(self, outcome, ms):
         # send_*() take full names; Ironic's decorators add the prefix.
@@ -264,10 +290,29 @@ def not_found(start_response, method='GET'):
     return [b''] if method == 'HEAD' else [_NOT_FOUND_BODY]
 
 
-def _printable(path, limit=200):
-    """The path as one log-safe line: no forged lines from a caller."""
-    text = path[:limit].encode('unicode_escape').decode('ascii')
-    return text + '...' if len(path) > limit else text
+def _refuse_without_database(conf, listener):
+    """``[DEFAULT]use_rpc_for_database``: this process has no database.
+
+    /v1/boot looks the MAC up in Ironic's database, and an API host
+    configured without one is one the operator keeps away from it: the
+    boot path belongs in ``ironic-boot-config-api`` on a host with the
+    database (the all-in-one ``ironic`` has its conductor's).
+    """
+    if (not getattr(conf, 'use_rpc_for_database', False)
+            or service.conductor_in_process()):
+        return
+    if listener == bc_conf.BOOT_API_GROUP:
+        raise cfg.ConfigFileValueError(
+            'Invalid [DEFAULT]use_rpc_for_database = True: '
+            'ironic-boot-config-api looks MAC addresses up in Ironic\'s '
+            'database itself; run it with a configuration that has '
+            '[database]connection and use_rpc_for_database = False')
+    raise cfg.ConfigFileValueError(
+        'Invalid [DEFAULT]use_rpc_for_database = True with the boot_config '
+        'filter: this API has no database to look MAC addresses up in. '
+        'Serve /v1/boot from ironic-boot-config-api on a host with the '
+        'database (and route /v1/boot/ to it), and take boot_config out of '
+        '[api]middleware (or the WSGI pipeline) of this API')
 
 
 def filter_factory(global_conf, **local_conf):

@@ -50,3 +50,10 @@ def parse(path):
     if not _NAME.fullmatch(name):
         raise exception.MalformedPath('not a configuration name')
     return mac.lower().replace('-', ':'), name
+
+
+def printable(text, limit=200):
+    """``text`` as one log-safe line: no forged lines, no terminal escape
+    sequences from a caller."""
+    escaped = text[:limit].encode('unicode_escape').decode('ascii')
+    return escaped + '...' if len(text) > limit else escaped

@@ -59,13 +59,31 @@ def main(argv=None, deprecated_name=None):
                  'process serves /v1/boot itself: no shim is needed.'
                  % (SHIM, exc))
     try:
+        inherited = bc_conf.inherit_json_rpc(CONF)
         bc_conf.validate(CONF)
+        bc_conf.check_shim_auth(CONF)
+        _log_security(inherited)
         root_script.ensure_templates(CONF)
         svc = service.ShimRPCService(CONF.host)
         svc.start()
     except _START_UP_ERRORS as exc:
         sys.exit('%s: %s' % (SHIM, exc))
     return serving.serve(svc, CONF)
+
+
+def _log_security(inherited):
+    """How the shim's JSON-RPC authenticates and encrypts, and which of it
+    came from [json_rpc] (names only: some are secrets)."""
+    if CONF.rpc_transport != 'json-rpc':
+        return
+    group = getattr(CONF, bc_conf.JSON_RPC_GROUP)
+    tls = 'TLS' if group.use_ssl else 'no TLS'
+    if group.use_ssl and getattr(group, 'server_tls_minimum_version', None):
+        tls += ' %s+' % group.server_tls_minimum_version
+    LOG.info('Boot config shim JSON-RPC: auth strategy %(auth)s, %(tls)s; '
+             'taken from [json_rpc]: %(inherited)s',
+             {'auth': bc_conf.json_rpc_auth_strategy(CONF), 'tls': tls,
+              'inherited': ', '.join(inherited) or 'nothing'})
 
 
 def deprecated_main():

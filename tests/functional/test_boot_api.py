@@ -35,7 +35,8 @@ UNKNOWN = '52:54:00:ff:00:01'
 NOT_FOUND = b'# Not Found\n'
 #: The boot API processes sit behind a proxy: their allow-list and rate
 #: limit see machines in its X-Forwarded-For.
-BEHIND_PROXY = {'oslo_middleware': {'enable_proxy_headers_parsing': 'true'}}
+BEHIND_PROXY = {'oslo_middleware': {'enable_proxy_headers_parsing': 'true'},
+                'boot_config': {'trusted_proxies': '127.0.0.1/32'}}
 
 
 @pytest.fixture(scope='module')

@@ -41,18 +41,17 @@ def around():
 
 
 def json_rpc(around):
-    """Ironic's [json_rpc] as Metal3 sets it in HA, and the shims' client
-    credentials (the drop-in sets the rest, as [json_rpc])."""
+    """Ironic's [json_rpc] as Metal3 sets it in HA. The shims and the
+    APIs' client for them take its auth, credentials and TLS (the drop-in
+    sets only their address and port)."""
     user, password = metal3.USER
-    client = {'auth_type': 'http_basic', 'username': user,
-              'password': password}
     return {
-        'json_rpc': dict(client, auth_strategy='http_basic',
+        'json_rpc': dict(auth_type='http_basic', username=user,
+                         password=password, auth_strategy='http_basic',
                          http_basic_auth_user_file=around.htpasswd,
                          port=str(JSON_RPC_PORT), use_ssl='true',
                          cafile=around.cert, cert_file=around.cert,
                          key_file=around.key),
-        'boot_config_json_rpc': client,
         'boot_config': {'rpc_timeout': str(RPC_TIMEOUT)},
         # The ring notices a lost replica within the test's patience.
         'conductor': {'heartbeat_timeout': '10'},
@@ -99,6 +98,8 @@ def test_every_replica_owns_a_node(cluster, nodes):
     for c in cluster.conductors.values():
         assert '--config-dir' in c.process.argv
         assert '--config-dir' in c.shim.argv
+        # Secured as [json_rpc], which the drop-in no longer repeats.
+        assert 'JSON-RPC: auth strategy http_basic, TLS' in c.shim.log()
 
 
 def test_any_image_server_answers_with_the_owners_script(cluster, nodes,

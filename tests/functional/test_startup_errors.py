@@ -124,3 +124,26 @@ def test_unix_socket_allow_list_needs_the_proxys_header(tmp_path,
     assert message, proc.log()[-2000:]
     assert '[oslo_middleware]enable_proxy_headers_parsing' in message[-1]
     assert '[boot_config]allowed_source_cidrs' in message[-1]
+
+
+def test_shim_answering_anyone_where_json_rpc_authenticates(tmp_path):
+    """[boot_config_json_rpc]auth_strategy = noauth beyond loopback while
+    [json_rpc] asks for credentials: the shim refuses to start, saying
+    why in one line."""
+    conf = BASE % {'tmp': tmp_path, 'port': net.free_port()}
+    result = run('ironic-boot-config-shim', conf + (
+        '[json_rpc]\nauth_strategy = http_basic\n'
+        '[boot_config_json_rpc]\nauth_strategy = noauth\n'
+        # Not an address of this host: no shim could listen there.
+        'host_ip = 192.0.2.10\n'), tmp_path)
+    lines = [line for line in result.stderr.splitlines()
+             if '[json_rpc]auth_strategy' in line]
+    print('\nexit %d: %s' % (result.returncode, lines))
+    assert result.returncode != 0
+    assert len(lines) == 1
+    assert lines[0].startswith('ironic-boot-config-shim: ')
+    for part in ('[boot_config_json_rpc]auth_strategy is noauth',
+                 '[boot_config_json_rpc]host_ip = 192.0.2.10',
+                 '[json_rpc]auth_strategy is http_basic'):
+        assert part in lines[0]
+    assert 'Traceback' not in result.stderr

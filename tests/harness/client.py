@@ -170,16 +170,20 @@ class RawResponse(typing.NamedTuple):
     seconds: float
 
 
-def raw_request(host, port, path, method='GET', source=None, timeout=30):
+def raw_request(host, port, path, method='GET', source=None, timeout=30,
+                headers=()):
     """``path`` sent exactly as given (as iPXE sends it, e.g. with
     ``%3A``), from the local address ``source`` if given (a machine at
-    another address)."""
+    another address), with ``headers`` (``(name, value)`` pairs) as
+    given."""
     started = time.monotonic()
     conn = http.client.HTTPConnection(
         host, port, timeout=timeout,
         source_address=(source, 0) if source else None)
     try:
         conn.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in headers:
+            conn.putheader(name, value)
         conn.endheaders()
         resp = conn.getresponse()
         return RawResponse(resp.status, dict(resp.getheaders()), resp.read(),

@@ -45,8 +45,8 @@ def ironic_conf(cluster, conductor=None, overrides=None):
         'api': {'host_ip': spec.api_host_ip or cluster.api_host,
                 'port': str(cluster.api_port), 'api_workers': '1'},
         'json_rpc': {'auth_strategy': 'noauth'},
-        'boot_config_json_rpc': {'auth_strategy': 'noauth',
-                                 'port': str(cluster.shim_port)},
+        # The shims' auth and TLS: [json_rpc]'s, unless a test sets theirs.
+        'boot_config_json_rpc': {'port': str(cluster.shim_port)},
         'oslo_concurrency': {'lock_path': os.path.join(cluster.workdir,
                                                        'locks')},
     }

@@ -1,29 +1,114 @@
+import ipaddress
 import logging
 
 import pytest
 
+from ironic_boot_config_mw import exception
 from ironic_boot_config_mw.api import admission
 
 
-@pytest.mark.parametrize('environ,trust,expected', [
-    ({'REMOTE_ADDR': '192.0.2.7'}, False, '192.0.2.7'),
-    ({'REMOTE_ADDR': '2001:db8::7'}, False, '2001:db8::7'),
-    ({'REMOTE_ADDR': '192.0.2.7', 'HTTP_X_FORWARDED_FOR': '10.0.0.1'},
-     False, '192.0.2.7'),
-    ({'REMOTE_ADDR': '192.0.2.7',
-      'HTTP_X_FORWARDED_FOR': '6.6.6.6, 10.1.2.3'}, True, '10.1.2.3'),
-    ({'REMOTE_ADDR': '192.0.2.7',
-      'HTTP_FORWARDED': 'for=6.6.6.6;proto=http, for="[2001:db8::9]:4711"'},
-     True, '2001:db8::9'),
-    ({'REMOTE_ADDR': '192.0.2.7', 'HTTP_FORWARDED': 'for=10.1.2.3:80'},
-     True, '10.1.2.3'),
-    ({'REMOTE_ADDR': '192.0.2.7', 'HTTP_FORWARDED': 'proto=https'}, True,
-     '192.0.2.7'),
-    ({}, False, ''),
-], ids=['peer', 'peer-v6', 'xff-untrusted', 'xff-last-hop', 'forwarded-v6',
-        'forwarded-port', 'forwarded-no-for', 'no-peer'])
-def test_source_address(environ, trust, expected):
-    assert admission.source_address(environ, trust) == expected
+PROXIES = [ipaddress.ip_network('10.0.0.0/24'),
+           ipaddress.ip_network('fd00::/64')]
+
+
+@pytest.mark.parametrize('environ,parse,expected', [
+    pytest.param({'REMOTE_ADDR': '192.0.2.7'}, False, '192.0.2.7',
+                 id='peer'),
+    pytest.param({'REMOTE_ADDR': '2001:db8::7'}, False, '2001:db8::7',
+                 id='peer-v6'),
+    pytest.param({}, False, '', id='no-peer'),
+    pytest.param({'REMOTE_ADDR': '10.0.0.1',
+                  'HTTP_X_FORWARDED_FOR': '192.0.2.9'}, False, '10.0.0.1',
+                 id='parsing-off'),
+    # A machine that reaches the API itself: its header is its own word.
+    pytest.param({'REMOTE_ADDR': '198.51.100.9',
+                  'HTTP_X_FORWARDED_FOR': '192.0.2.9'}, True,
+                 '198.51.100.9', id='direct-forger-xff'),
+    pytest.param({'REMOTE_ADDR': '198.51.100.9',
+                  'HTTP_FORWARDED': 'for=192.0.2.9'}, True, '198.51.100.9',
+                 id='direct-forger-forwarded'),
+    pytest.param({'REMOTE_ADDR': '198.51.100.9',
+                  'HTTP_X_FORWARDED_FOR': 'not an address'}, True,
+                 '198.51.100.9', id='direct-garbage-ignored'),
+    # Through a trusted proxy: the address it appended.
+    pytest.param({'REMOTE_ADDR': '10.0.0.1',
+                  'HTTP_X_FORWARDED_FOR': '192.0.2.9'}, True, '192.0.2.9',
+                 id='proxy-xff'),
+    pytest.param({'REMOTE_ADDR': '10.0.0.1',
+                  'HTTP_FORWARDED': 'for=192.0.2.9;proto=http'}, True,
+                 '192.0.2.9', id='proxy-forwarded'),
+    pytest.param({'REMOTE_ADDR': '10.0.0.1',
+                  'HTTP_FORWARDED': 'for="[2001:db8::9]:4711"'}, True,
+                 '2001:db8::9', id='proxy-forwarded-v6-port'),
+    pytest.param({'REMOTE_ADDR': '10.0.0.1',
+                  'HTTP_FORWARDED': 'for=192.0.2.9:80'}, True, '192.0.2.9',
+                 id='proxy-forwarded-port'),
+    # The sender's forged hop left of the one the proxy appended.
+    pytest.param({'REMOTE_ADDR': '10.0.0.1',
+                  'HTTP_X_FORWARDED_FOR': '192.0.2.50, 198.51.100.9'}, True,
+                 '198.51.100.9', id='forged-through-proxy-xff'),
+    pytest.param({'REMOTE_ADDR': '10.0.0.1', 'HTTP_FORWARDED':
+                  'for=192.0.2.50, for=198.51.100.9'}, True,
+                 '198.51.100.9', id='forged-through-proxy-forwarded'),
+    # Two trusted hops: the machine is the first untrusted from the right.
+    pytest.param({'REMOTE_ADDR': '10.0.0.1',
+                  'HTTP_X_FORWARDED_FOR': '6.6.6.6, 192.0.2.9, 10.0.0.2'},
+                 True, '192.0.2.9', id='two-hops-xff'),
+    pytest.param({'REMOTE_ADDR': 'fd00::1', 'HTTP_FORWARDED':
+                  'for=6.6.6.6, for=192.0.2.9, for="[fd00::2]"'}, True,
+                 '192.0.2.9', id='two-hops-forwarded-v6-proxies'),
+    pytest.param({'REMOTE_ADDR': '10.0.0.1',
+                  'HTTP_X_FORWARDED_FOR': '10.0.0.7, 10.0.0.2'}, True,
+                 '10.0.0.7', id='only-proxies'),
+    # The sender's own garbage, left of what the proxy appended: unread.
+    pytest.param({'REMOTE_ADDR': '10.0.0.1',
+                  'HTTP_X_FORWARDED_FOR': '\x1b[2J, 192.0.2.9'}, True,
+                 '192.0.2.9', id='garbage-left-of-the-client'),
+    pytest.param({'REMOTE_ADDR': '10.0.0.1',
+                  'HTTP_X_FORWARDED_FOR': '::ffff:192.0.2.7'}, True,
+                 '192.0.2.7', id='proxy-xff-v4-mapped'),
+    pytest.param({'REMOTE_ADDR': '10.0.0.1'}, True, '10.0.0.1',
+                 id='proxy-without-header'),
+    pytest.param({'REMOTE_ADDR': '', 'HTTP_X_FORWARDED_FOR': '192.0.2.9'},
+                 True, '', id='no-peer-not-a-unix-socket'),
+])
+def test_client_address(environ, parse, expected):
+    client = admission.ClientAddress(parse, PROXIES)
+    assert client(environ) == expected
+
+
+def test_a_unix_socket_peer_is_the_proxy():
+    client = admission.ClientAddress(True, [], unix_socket=True)
+    assert client({'REMOTE_ADDR': '',
+                   'HTTP_X_FORWARDED_FOR': '192.0.2.9'}) == '192.0.2.9'
+    assert client({'HTTP_FORWARDED': 'for=192.0.2.9'}) == '192.0.2.9'
+    # A TCP peer of a server that also has a unix socket is not.
+    assert client({'REMOTE_ADDR': '198.51.100.9',
+                   'HTTP_X_FORWARDED_FOR': '192.0.2.9'}) == '198.51.100.9'
+
+
+@pytest.mark.parametrize('environ,reason', [
+    pytest.param({'HTTP_X_FORWARDED_FOR': '192.0.2.9',
+                  'HTTP_FORWARDED': 'for=192.0.2.9'}, 'both',
+                 id='both-headers'),
+    pytest.param({'HTTP_X_FORWARDED_FOR': '192.0.2.9, unknown'},
+                 'not an IP address', id='xff-garbage'),
+    pytest.param({'HTTP_X_FORWARDED_FOR': '192.0.2.9, 10.0.0.2, unknown'},
+                 'not an IP address', id='xff-garbage-after-a-proxy'),
+    pytest.param({'HTTP_FORWARDED': 'for=_hidden'}, 'not an IP address',
+                 id='forwarded-obfuscated'),
+    pytest.param({'HTTP_FORWARDED': 'proto=https'}, 'not an IP address',
+                 id='forwarded-no-for'),
+    pytest.param({'HTTP_X_FORWARDED_FOR': '192.0.2.9, \x1b[31mred'},
+                 r'\x1b[31mred', id='escape-logged-escaped'),
+])
+def test_a_trusted_header_that_names_no_client_is_refused(environ, reason):
+    client = admission.ClientAddress(True, PROXIES)
+    with pytest.raises(exception.Refused) as refused:
+        client(dict(environ, REMOTE_ADDR='10.0.0.1'))
+    assert reason in str(refused.value)
+    assert '\x1b' not in str(refused.value)
+    assert refused.value.check == 'forwarded header'
 
 
 def test_source_filter():
@@ -109,13 +194,13 @@ def test_refusal_log_first_at_once_then_a_summary_per_interval(caplog):
         return [r.getMessage() for r in caplog.records
                 if r.levelno == logging.WARNING]
 
-    log.refused('allowed_source_cidrs', '198.51.100.1', 'not allowed')
+    log.refused('[boot_config]allowed_source_cidrs', '198.51.100.1', 'not allowed')
     assert len(warnings()) == 1
     assert 'Refused 1 ' in warnings()[0]
     for n in range(10):
         clock.now += 1
-        log.refused('max_concurrent_requests', '192.0.2.%d' % n, 'cap')
-    log.refused('rate_limit', '192.0.2.99', 'too fast')
+        log.refused('[boot_config]max_concurrent_requests', '192.0.2.%d' % n, 'cap')
+    log.refused('[boot_config]rate_limit', '192.0.2.99', 'too fast')
     log.tick()
     assert len(warnings()) == 1  # not due yet: counted
     clock.now += 60
@@ -145,8 +230,7 @@ def test_refusal_log_first_at_once_then_a_summary_per_interval(caplog):
 def test_ipv4_mapped_peers_are_ipv4(remote, expected):
     """A dual-stack socket ([api]host_ip = ::) sees IPv4 machines as
     ::ffff:a.b.c.d."""
-    assert admission.source_address({'REMOTE_ADDR': remote}, False) \
-        == expected
+    assert admission.ClientAddress()({'REMOTE_ADDR': remote}) == expected
 
 
 def test_ipv4_mapped_peer_matches_an_ipv4_network_and_ipv6_still_works():
@@ -156,8 +240,5 @@ def test_ipv4_mapped_peer_matches_an_ipv4_network_and_ipv6_still_works():
     for remote, allowed in (('::ffff:192.0.2.7', True),
                             ('::ffff:198.51.100.7', False),
                             ('2001:db8::7', True), ('2001:db9::7', False)):
-        source = admission.source_address({'REMOTE_ADDR': remote}, False)
+        source = admission.ClientAddress()({'REMOTE_ADDR': remote})
         assert sources.allows(source) is allowed, remote
-    # Trusted forwarded headers are normalised alike.
-    assert admission.source_address(
-        {'HTTP_X_FORWARDED_FOR': '::ffff:192.0.2.7'}, True) == '192.0.2.7'

@@ -75,7 +75,8 @@ def test_good_file_validates(tmp_path):
 
 
 def test_list_opts_covers_every_group():
-    groups = dict(bc_conf.list_opts())
+    groups = {getattr(group, 'name', group): opts
+              for group, opts in bc_conf.list_opts()}
     assert set(groups) == {'api', 'pxe', 'boot_config',
                            bc_conf.BOOT_API_GROUP, bc_conf.JSON_RPC_GROUP}
     assert {o.name: o.default for o in groups[bc_conf.BOOT_API_GROUP]} == {
@@ -110,3 +111,48 @@ def test_unix_socket_allow_list_needs_the_proxys_header(conf):
     conf.clear_override('enable_proxy_headers_parsing', 'oslo_middleware')
     conf.clear_override('allowed_source_cidrs', 'boot_config')
     bc_conf.validate_sources(conf)   # no allow-list: nothing to refuse
+
+
+@pytest.fixture
+def sources_conf(conf):
+    from ironic.conf import api
+    from oslo_middleware import http_proxy_to_wsgi
+    api.register_opts(conf)
+    conf.register_opts(http_proxy_to_wsgi.OPTS, group='oslo_middleware')
+    conf.set_override('enable_proxy_headers_parsing', True,
+                      'oslo_middleware')
+    return conf
+
+
+def test_allow_list_behind_proxies_needs_their_networks(sources_conf,
+                                                        caplog):
+    conf = sources_conf
+    bc_conf.validate_sources(conf)   # no allow-list: headers ignored
+    assert 'ignores X-Forwarded-For and Forwarded' in caplog.text
+    conf.set_override('allowed_source_cidrs', ['192.0.2.0/24'],
+                      'boot_config')
+    with pytest.raises(cfg.ConfigFileValueError,
+                       match=r'needs \[boot_config\]trusted_proxies'):
+        bc_conf.validate_sources(conf)
+    conf.set_override('trusted_proxies', ['10.0.0.0/24'], 'boot_config')
+    bc_conf.validate_sources(conf)
+    conf.clear_override('trusted_proxies', 'boot_config')
+    # On a unix socket, the peer is the proxy in front.
+    conf.set_override('unix_socket', '/run/ironic/ironic.socket', 'api')
+    bc_conf.validate_sources(conf)
+
+
+def test_trusted_proxies_without_header_parsing_warn(sources_conf, caplog):
+    conf = sources_conf
+    conf.set_override('enable_proxy_headers_parsing', False,
+                      'oslo_middleware')
+    conf.set_override('trusted_proxies', ['10.0.0.0/24'], 'boot_config')
+    bc_conf.validate_sources(conf)
+    assert 'trusted_proxies has no effect' in caplog.text
+
+
+def test_bad_trusted_proxy_is_a_start_up_error(conf):
+    conf.set_override('trusted_proxies', ['10.0.0.0/33'], 'boot_config')
+    with pytest.raises(cfg.ConfigFileValueError,
+                       match=r'Invalid \[boot_config\]trusted_proxies'):
+        bc_conf.validate(conf)

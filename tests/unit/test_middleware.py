@@ -8,6 +8,7 @@ except ImportError:
     from ironic.common import states as state_machine  # 2025.1
 from ironic.conf import CONF
 from keystoneauth1 import exceptions as ks_exceptions
+from oslo_config import cfg
 from oslo_db import exception as db_exception
 import oslo_messaging as messaging
 import pytest
@@ -406,9 +407,11 @@ def test_source_outside_allowed_cidrs(make_node, boot_config_overrides):
     assert find.calls == 1
 
 
-def test_trusted_proxy_header(make_node, boot_config_overrides):
+def test_trusted_proxy_header(make_node, boot_config_overrides, caplog):
+    caplog.set_level(logging.DEBUG)   # refusals after the first
     _node, mac = make_node()
     boot_config_overrides('allowed_source_cidrs', ['192.0.2.0/24'])
+    boot_config_overrides('trusted_proxies', ['10.0.0.0/24'])
     CONF.set_override('enable_proxy_headers_parsing', True,
                       'oslo_middleware')
     try:
@@ -419,9 +422,54 @@ def test_trusted_proxy_header(make_node, boot_config_overrides):
         app.get('/v1/boot/%s/boot.ipxe' % mac, status=404, extra_environ={
             'REMOTE_ADDR': '10.0.0.1',
             'HTTP_X_FORWARDED_FOR': '192.0.2.9, 6.6.6.6'})
+        # A machine that reaches the API itself forges in vain.
+        forged = app.get('/v1/boot/%s/boot.ipxe' % mac, status=404,
+                         extra_environ={'REMOTE_ADDR': '198.51.100.9',
+                                        'HTTP_X_FORWARDED_FOR': '192.0.2.9',
+                                        'HTTP_FORWARDED': 'for=192.0.2.9'})
+        garbage = app.get('/v1/boot/%s/boot.ipxe' % mac, status=404,
+                          extra_environ={'REMOTE_ADDR': '10.0.0.1',
+                                         'HTTP_X_FORWARDED_FOR':
+                                         '\x1b[2J\n192.0.2.9'})
+        assert forged.body == garbage.body == b'# Not Found\n'
+        assert '\x1b' not in caplog.text
+        assert r'\x1b[2J\n192.0.2.9' in caplog.text
     finally:
         CONF.clear_override('enable_proxy_headers_parsing',
                             'oslo_middleware')
+
+
+def test_proxy_headers_without_trusted_proxies_refuse_to_start(
+        boot_config_overrides):
+    boot_config_overrides('allowed_source_cidrs', ['192.0.2.0/24'])
+    CONF.set_override('enable_proxy_headers_parsing', True,
+                      'oslo_middleware')
+    try:
+        with pytest.raises(cfg.ConfigFileValueError,
+                           match=r'needs \[boot_config\]trusted_proxies'):
+            make_app()
+    finally:
+        CONF.clear_override('enable_proxy_headers_parsing',
+                            'oslo_middleware')
+
+
+def test_ramdisk_endpoints_disabled(make_node, overrides, caplog):
+    """Ironic's switch for a public API of a split-horizon deployment:
+    /v1/boot answers the generic 404 too, and says why."""
+    _node, mac = make_node()
+    app = make_app()
+    app.get('/v1/boot/%s/boot.ipxe' % mac, status=200)
+    overrides('enable_ramdisk_endpoints', False, 'api')   # mutable
+    resp = app.get('/v1/boot/%s/boot.ipxe' % mac, status=404)
+    assert resp.body == b'# Not Found\n'
+    assert '[api]enable_ramdisk_endpoints' in caplog.text
+
+
+def test_use_rpc_for_database_refuses_to_start(overrides):
+    overrides('use_rpc_for_database', True)
+    with pytest.raises(cfg.ConfigFileValueError,
+                       match='ironic-boot-config-api'):
+        make_app()
 
 
 def test_rate_limit_answers_the_generic_404(make_node, boot_config_overrides):

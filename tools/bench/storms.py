@@ -45,7 +45,8 @@ def _default(name):
 FILTER_DEFAULTS = {'boot_config': {
     name: _default(name) for name in ('max_concurrent_requests',
                                       'max_concurrent_wait')}}
-BEHIND_PROXY = {'oslo_middleware': {'enable_proxy_headers_parsing': 'true'}}
+BEHIND_PROXY = {'oslo_middleware': {'enable_proxy_headers_parsing': 'true'},
+                'boot_config': {'trusted_proxies': '127.0.0.1/32'}}
 
 
 class Operator:
