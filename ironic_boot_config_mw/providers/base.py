@@ -21,6 +21,11 @@ import typing
 
 from ironic_boot_config_mw import exception
 
+#: What Ironic's templates write where a node has no kernel or ramdisk of
+#: its own (pxe_utils' aki_path and ari_path): words, not files. Providers
+#: that rewrite paths leave them as they are.
+IRONIC_PLACEHOLDERS = frozenset({'no_kernel', 'no_ramdisk'})
+
 
 class BootConfig(typing.NamedTuple):
     """A boot configuration file: its bytes and their Content-Type."""

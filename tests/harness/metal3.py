@@ -124,6 +124,28 @@ class Metal3:
                             'httpd-%d-access.log' % conductor.index)
 
 
+#: metal3-io/ironic-image's own per-node iPXE template (fixtures README).
+IPXE_CONFIG_TEMPLATE = os.path.join(recipes.FIXTURES, 'metal3',
+                                    'ipxe_config.template')
+
+
+def ipxe_config_template(path, inject_cacert_bundle=True,
+                         ipxe_tls_setup=False, ipxe_tls_port=8084):
+    """Write Metal3's template to ``path`` as its configure-ironic.sh does:
+    its ``sed "1 a\\ ..."`` puts three ``set`` lines after line 1 (from
+    IPXE_TLS_SETUP, IRONIC_INJECT_IPA, IPXE_TLS_PORT). Returns ``path``."""
+    with open(IPXE_CONFIG_TEMPLATE) as f:
+        first, rest = f.read().split('\n', 1)
+    inserted = ['{%%- set ipxe_tls_setup = %s %%}'
+                % str(ipxe_tls_setup).lower(),
+                '{%%- set inject_cacert_bundle = %s %%}'
+                % str(inject_cacert_bundle).lower(),
+                '{%%- set ipxe_tls_port = %d %%}' % ipxe_tls_port]
+    with open(path, 'w') as f:
+        f.write('\n'.join([first] + inserted + [rest]))
+    return str(path)
+
+
 @contextlib.contextmanager
 def secrets(addresses):
     """``(certificate, key, htpasswd)`` for the replicas on ``addresses``,

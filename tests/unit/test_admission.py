@@ -6,7 +6,6 @@ import pytest
 from ironic_boot_config_mw import exception
 from ironic_boot_config_mw.api import admission
 
-
 PROXIES = [ipaddress.ip_network('10.0.0.0/24'),
            ipaddress.ip_network('fd00::/64')]
 
@@ -194,12 +193,14 @@ def test_refusal_log_first_at_once_then_a_summary_per_interval(caplog):
         return [r.getMessage() for r in caplog.records
                 if r.levelno == logging.WARNING]
 
-    log.refused('[boot_config]allowed_source_cidrs', '198.51.100.1', 'not allowed')
+    log.refused('[boot_config]allowed_source_cidrs', '198.51.100.1',
+                'not allowed')
     assert len(warnings()) == 1
     assert 'Refused 1 ' in warnings()[0]
     for n in range(10):
         clock.now += 1
-        log.refused('[boot_config]max_concurrent_requests', '192.0.2.%d' % n, 'cap')
+        log.refused('[boot_config]max_concurrent_requests',
+                    '192.0.2.%d' % n, 'cap')
     log.refused('[boot_config]rate_limit', '192.0.2.99', 'too fast')
     log.tick()
     assert len(warnings()) == 1  # not due yet: counted

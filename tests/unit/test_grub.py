@@ -107,3 +107,74 @@ def test_bios_nodes_have_no_grub_config(roots, make_node):
                 grub.GrubProvider().get_boot_config(task, 'grub.cfg')
     finally:
         CONF.clear_override('default_boot_mode', 'deploy')
+
+
+T = '(tftp,192.0.2.20)/'
+H = '(http,192.0.2.20:8080)/boot/'
+
+
+@pytest.mark.parametrize('config,expected', [
+    pytest.param('linux u/k a=b initrd=u/r', 'linux <t>u/k a=b initrd=u/r',
+                 id='linux-first-word-only'),
+    pytest.param('linuxefi u/k', 'linuxefi <t>u/k', id='linuxefi'),
+    pytest.param('linux16 u/k', 'linux16 <t>u/k', id='linux16'),
+    pytest.param('initrd u/r u/ca', 'initrd <t>u/r <t>u/ca',
+                 id='initrd-every-file'),
+    pytest.param('initrdefi u/r ../httproot/u/ca',
+                 'initrdefi <t>u/r <h>u/ca', id='initrdefi-both-roots'),
+    pytest.param('initrd16 u/r', 'initrd16 <t>u/r', id='initrd16'),
+    pytest.param('initrd newc:etc/ca.crt:u/ca u/r',
+                 'initrd newc:etc/ca.crt:<t>u/ca <t>u/r', id='initrd-newc'),
+    pytest.param('chainloader --force --bpb u/shim.efi a',
+                 'chainloader --force --bpb <t>u/shim.efi a',
+                 id='chainloader-flags'),
+    pytest.param('devicetree u/dtb', 'devicetree <t>u/dtb', id='devicetree'),
+    pytest.param('source u/$net_default_mac.cfg',
+                 'source <t>u/$net_default_mac.cfg', id='source-variable-in'),
+    pytest.param('configfile /grub/x.cfg', 'configfile <t>grub/x.cfg',
+                 id='configfile-rooted'),
+    # GRUB's script syntax.
+    pytest.param('set a=b; linux u/k && initrd u/r',
+                 'set a=b; linux <t>u/k && initrd <t>u/r',
+                 id='after-semicolon-and'),
+    pytest.param('if true; then initrd u/r; else initrd u/s; fi',
+                 'if true; then initrd <t>u/r; else initrd <t>u/s; fi',
+                 id='after-keywords'),
+    pytest.param('menuentry "x y" --id d { linux u/k; initrd u/r }',
+                 'menuentry "x y" --id d { linux <t>u/k; initrd <t>u/r }',
+                 id='one-line-menuentry'),
+    pytest.param('\tlinux\t u/k  a\n', '\tlinux\t <t>u/k  a\n',
+                 id='whitespace-kept'),
+    # Left as they are.
+    pytest.param('linux "u/k"\ninitrd \'u/r\' u\\/s', 'linux "u/k"\n'
+                 'initrd \'u/r\' u\\/s', id='quoted-or-escaped'),
+    pytest.param('linux $prefix/k\ninitrd ${root}/r', 'linux $prefix/k\n'
+                 'initrd ${root}/r', id='variable-first'),
+    pytest.param('linux (http,x)/k\ninitrd http://x/r', 'linux (http,x)/k\n'
+                 'initrd http://x/r', id='device-or-url'),
+    pytest.param('linux no_kernel\ninitrd no_ramdisk', 'linux no_kernel\n'
+                 'initrd no_ramdisk', id='ironic-placeholders'),
+    pytest.param('# linux u/k\necho linux u/k # initrd u/r\nlinux#x u/k',
+                 '# linux u/k\necho linux u/k # initrd u/r\nlinux#x u/k',
+                 id='comments-and-other-commands'),
+    pytest.param('linux ../../outside', 'linux ../../outside',
+                 id='outside-the-roots'),
+    pytest.param('echo "a\nlinux u/k"', 'echo "a\nlinux u/k"',
+                 id='inside-a-multiline-string'),
+])
+def test_paths_grub_loads(roots, config, expected):
+    out = grub.absolute_paths(config, roots[0])
+    assert out == expected.replace('<t>', T).replace('<h>', H)
+
+
+def test_config_without_such_paths_is_the_owners_file(roots, make_node):
+    node, _mac = make_node(boot_interface='http')
+    body = (b'set default=deploy\necho \xff\nmenuentry "deploy" {\n'
+            b'    linux (http,192.0.2.20:8080)/k text\n'
+            b'    initrd http://x/r\n}\n')
+    os.makedirs(os.path.join(roots[0], node.uuid))
+    with open(os.path.join(roots[0], node.uuid, 'config'), 'wb') as f:
+        f.write(body)
+    with acquire(node) as task:
+        assert grub.GrubProvider().get_boot_config(task, 'grub.cfg').body \
+            == body
