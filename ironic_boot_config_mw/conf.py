@@ -247,7 +247,11 @@ def inherit_json_rpc(conf):
     names = list(JSON_RPC_INHERITED)
     # keystoneauth registers a plugin's options (username, password) only
     # when it loads the plugin: register them in both groups to read them.
-    for plugin in dict.fromkeys(['http_basic', conf.json_rpc.auth_type]):
+    # NOTE: only a plugin Ironic's client may load: the required options of
+    # another (the default password plugin's auth_url, with [json_rpc] not
+    # on keystone) fail every later parse of the configuration (SIGHUP's
+    # mutate in ironic-api, Ironic's own API tests).
+    for plugin in dict.fromkeys(['http_basic', _json_rpc_plugin(conf)]):
         try:
             opts = ks_loading.get_auth_plugin_conf_options(plugin or 'none')
         except ks_exceptions.NoMatchingPlugin:
@@ -265,6 +269,15 @@ def inherit_json_rpc(conf):
         if _is_set(conf, name, 'json_rpc'):
             inherited.append(name)
     return inherited
+
+
+def _json_rpc_plugin(conf):
+    """The keystoneauth plugin of Ironic's JSON-RPC client: ``[json_rpc]
+    auth_type`` on keystone or when set, else its auth strategy's."""
+    strategy = json_rpc_auth_strategy(conf, 'json_rpc')
+    if strategy == 'keystone' or _is_set(conf, 'auth_type', 'json_rpc'):
+        return conf.json_rpc.auth_type
+    return 'none' if strategy == 'noauth' else strategy
 
 
 def _is_set(conf, name, group):

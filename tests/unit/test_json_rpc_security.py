@@ -3,6 +3,7 @@ set itself, and a shim that would answer anyone where Ironic's JSON-RPC
 does not refuses to start."""
 
 from ironic.conf import CONF
+from ironic.conf import json_rpc as ironic_json_rpc
 from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 import pytest
@@ -245,3 +246,22 @@ def test_the_filters_client_calls_with_json_rpcs_credentials(
     keep_alive = mw.client._call.args[0]
     assert keep_alive._headers['Authorization'] == \
         'Basic cnBjOnJwYy1zZWNyZXQ='
+
+
+@pytest.mark.parametrize('strategy', ['noauth', 'http_basic'])
+def test_the_configuration_parses_again(tmp_path, strategy):
+    """No required option of a plugin Ironic's client does not load (the
+    default password plugin's auth_url): ironic-api's SIGHUP and Ironic's
+    own tests parse the configuration again."""
+    path = tmp_path / 'ironic.conf'
+    path.write_text('[json_rpc]\nauth_strategy = %s\n' % strategy)
+    conf = cfg.ConfigOpts()
+    bc_conf.register_opts(conf)
+    conf.register_opts([cfg.StrOpt('auth_strategy')])
+    ironic_json_rpc.register_opts(conf)
+    # As on Ironic's CONF (ironic.common.keystone.register_auth_opts).
+    conf.set_default('auth_type', 'password', group='json_rpc')
+    conf(['--config-file', str(path)], project='ironic',
+         default_config_files=[])
+    bc_conf.inherit_json_rpc(conf)
+    conf.mutate_config_files()
