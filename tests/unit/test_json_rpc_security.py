@@ -79,7 +79,10 @@ def load(tmp_path, text, env=None, monkeypatch=None):
 def test_security_is_taken_from_json_rpc(tmp_path, name, value):
     conf, inherited = load(tmp_path, SECURED)
     if name not in conf[GROUP]:
-        pytest.skip('[%s]%s: not in this Ironic release' % (GROUP, name))
+        # Not in this Ironic release (2025.1 has no server TLS options):
+        # Ironic's [json_rpc] has none either, and nothing is taken.
+        assert name not in conf['json_rpc'] and name not in inherited
+        return
     assert getattr(conf[GROUP], name) == value
     assert name in inherited
 
