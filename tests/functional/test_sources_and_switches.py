@@ -58,13 +58,6 @@ def cluster(launch):
 
 
 @pytest.fixture(scope='module')
-def node(cluster):
-    node = cluster.client.create_node()
-    cluster.client.to_clean_wait([node])
-    return node
-
-
-@pytest.fixture(scope='module')
 def proxies(cluster, tmp_path_factory):
     """``{name: port}`` of the proxies in front of the API."""
     api = cluster.api_url
