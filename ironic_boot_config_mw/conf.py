@@ -54,6 +54,12 @@ BOOT_API_GROUP = 'boot_config_api'
 #: Its port: none of Ironic (6385, JSON-RPC 8089), Metal3's ironic-image
 #: (6180, 6183, 6189, 5050) or Bifrost (8080, 5050) uses it.
 BOOT_API_DEFAULT_PORT = 6390
+#: Rounds the root configs ask the API again after the first before Ironic's
+#: stock part, and the seconds between rounds: together they should outlast a
+#: takeover (the new owner of a dead conductor's nodes writes their boot files
+#: a few seconds after the hash ring moves them).
+ROOT_SCRIPT_RETRIES = 3
+ROOT_SCRIPT_RETRY_DELAY = 5
 
 api_opts = [
     cfg.BoolOpt('restrict_boot_config',
@@ -97,12 +103,65 @@ boot_config_opts = [
                     'GRUB fetches. Defaults to [pxe]'
                     'ipxe_config_api_root_url, else the API URL the '
                     'conductor knows.'),
+    cfg.IntOpt('root_script_retries',
+               default=ROOT_SCRIPT_RETRIES, min=0, max=20,
+               help='Rounds the root iPXE script and the master GRUB config '
+                    'ask the API again, after the first, before Ironic\'s '
+                    'stock part (per-MAC files, [pxe]ipxe_fallback_script): '
+                    'a machine that asks while a conductor takes over a '
+                    'dead one\'s nodes, before the new owner wrote their '
+                    'boot files, gets its own a moment later. A machine of '
+                    'no waiting node reaches the stock part later by at '
+                    'most root_script_retries * root_script_retry_delay '
+                    'seconds, plus the time of the requests. 0: ask once. '
+                    'Written into the templates: restart the shim (or the '
+                    'all-in-one ironic) after a change.'),
+    cfg.IntOpt('root_script_retry_delay',
+               default=ROOT_SCRIPT_RETRY_DELAY, min=1, max=60,
+               help='Seconds the root configs wait between two rounds of '
+                    'root_script_retries (iPXE\'s and GRUB\'s sleep).'),
     cfg.IntOpt('rpc_timeout',
                default=10, min=1, max=300,
                help='Seconds the API waits for the owning conductor\'s shim '
                     'to answer get_boot_config. iPXE gives up on slow '
                     'answers, and a stuck request must not pin an API '
                     'server thread.'),
+    cfg.FloatOpt('rpc_connect_timeout',
+                 default=1.0, min=0.01, max=300,
+                 help='Seconds the API waits to connect to a shim (TCP and '
+                      'TLS handshake; then each read waits rpc_timeout), '
+                      'and how long a call may be pending before the '
+                      'shim counts as hung: while one has been pending '
+                      'longer, other calls to that shim fail at once, and '
+                      'a call that starts beside a pending one waits half '
+                      'of it at most. A shim answers in milliseconds, '
+                      'while a dead host drops the connection attempt: '
+                      'without it every request for that conductor\'s '
+                      'nodes held a slot of max_concurrent_requests for '
+                      'rpc_timeout. Ironic\'s own JSON-RPC client (keystone '
+                      'auth) and oslo.messaging have no connect timeout of '
+                      'ours: there only the shim\'s circuit and the hung '
+                      'rule apply (see shim_retry_interval).'),
+    cfg.FloatOpt('shim_retry_interval',
+                 default=2.0, min=0.1, max=600,
+                 help='Seconds between trial calls to a shim whose last '
+                      'call failed (refused, unreachable, timed out): '
+                      'meanwhile the requests for its conductor\'s nodes '
+                      'get the generic 404 at once, without waiting for '
+                      'it or holding a slot of max_concurrent_requests; '
+                      'one trial call at a time goes through, and its '
+                      'answer (or a ping\'s) brings the shim back.'),
+    cfg.FloatOpt('takeover_interval',
+                 default=2.0, min=0, max=600,
+                 help='Seconds between the scans with which the shim (or a '
+                      'process serving with rpc_transport = none) follows '
+                      'Ironic\'s hash ring: each prepares, with Ironic\'s own '
+                      'code and under its exclusive lock, the boot files of '
+                      'the nodes in a wait state that its conductor gained '
+                      '(or had at start) and has no current file for, and '
+                      'never serves a file written before its conductor '
+                      'gained the node. A miss scans at once. 0: off (files '
+                      'are served whoever wrote them, whenever).'),
     cfg.ListOpt('allowed_source_cidrs',
                 default=[],
                 help='Networks (CIDR) whose machines may use /v1/boot, e.g. '
@@ -149,6 +208,17 @@ boot_config_opts = [
                       'the smallest that served every waiting machine of '
                       'the measured storms (doc/performance.md). 0: refuse '
                       'at once.'),
+    cfg.BoolOpt('health_shims',
+                default=True,
+                help='Whether GET /health of ironic-boot-config-api lists '
+                     'the conductors\' shims by host and whether each '
+                     'answers a ping. /health needs no authentication: '
+                     'False hides the conductors\' hosts from anyone who '
+                     'can reach it, and the body is only {"database": '
+                     'true|false}. The status (200, or 503 when the '
+                     'database does not answer) is the same either way: '
+                     'a shim that is down never makes the process '
+                     'unready.'),
 ]
 
 

@@ -34,8 +34,10 @@ class BootAPI:
         self.boot = middleware.BootConfigMiddleware(
             _not_found, conf, find_node, client,
             listener=bc_conf.BOOT_API_GROUP, max_concurrent_requests=0)
-        self.health = health.Health(self.boot.find_node, self.boot.client,
-                                    conf.boot_config.rpc_timeout)
+        self.health = health.Health(
+            self.boot.find_node, self.boot.client,
+            conf.boot_config.rpc_timeout,
+            shims=conf.boot_config.health_shims)
 
     def __call__(self, environ, start_response):
         path = environ.get('PATH_INFO', '')

@@ -13,7 +13,6 @@ import webtest
 
 from ironic_boot_config_mw.api import lookup
 from ironic_boot_config_mw.bootapi import app as app_mod
-from ironic_boot_config_mw.bootapi import health as health_mod
 from ironic_boot_config_mw.bootapi import server as server_mod
 from tests.unit import test_middleware as filter_tests
 
@@ -111,30 +110,6 @@ def test_health_without_the_database():
     resp = make_boot_api(find_node=NoDatabase()).get('/health', status=503)
     assert resp.json == {'database': False,
                          'shims': {'c1': True, 'c2': True}}
-
-
-def test_health_is_bounded_and_kept_a_second(ironic_db):
-    shims = Shims(down=['c2'], hang=5)
-    health = health_mod.Health(lookup.NodeLookup(), shims, timeout=0.5)
-    started = time.monotonic()
-    assert health.check() == {'database': True,
-                              'shims': {'c1': True, 'c2': False}}
-    assert time.monotonic() - started < 1.5
-    pings = shims.pings
-    health.check()
-    assert shims.pings == pings  # the answer of a second ago
-
-
-def test_a_hung_shim_is_pinged_once_at_a_time(ironic_db):
-    """Probes faster than a hung shim's ping: one ping at a time for it,
-    so that it cannot take the checks' threads from the database's."""
-    shims = Shims(down=['c2'], hang=2)
-    health = health_mod.Health(lookup.NodeLookup(), shims, timeout=0.2,
-                               ttl=0)
-    answers = [health.check() for _ in range(12)]
-    assert answers == [{'database': True,
-                        'shims': {'c1': True, 'c2': False}}] * 12
-    assert shims.pings <= 12 + 2
 
 
 def _get(conn):
