@@ -14,6 +14,19 @@ class BootConfigNotFound(exception.NotFound):
     _msg_fmt = 'Boot configuration not available: %(reason)s'
 
 
+class ShimUnavailable(exception.IronicException):
+    """The API fails a call at once: the shim beside ``host`` failed or
+    hangs (see :mod:`ironic_boot_config_mw.api.circuit`).
+
+    An IronicException, so the filter logs it as a fault (no traceback),
+    never as Ironic's NotFound (the shim's own "nothing to serve").
+    """
+
+    _msg_fmt = ('Shim of conductor %(host)s unavailable since %(since)s: '
+                '%(reason)s')
+    code = 503
+
+
 class ProviderLoadError(exception.IronicException):
     """A provider entry point exists but cannot be loaded (start-up only)."""
 

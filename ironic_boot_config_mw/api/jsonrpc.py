@@ -23,9 +23,12 @@ from oslo_utils import uuidutils
 
 from ironic_boot_config_mw import conf as bc_conf
 
-# A kept-alive connection the shim already closed fails on first use.
+# A kept-alive connection the shim already closed fails on first use (with
+# TLS as an SSL EOF: measured, the shim closing an idle one; retried on a
+# new connection, or the shims' circuit would open for a healthy shim).
 _STALE = (http.client.RemoteDisconnected, http.client.CannotSendRequest,
-          BrokenPipeError, ConnectionResetError)
+          BrokenPipeError, ConnectionResetError, ssl.SSLEOFError,
+          ssl.SSLZeroReturnError)
 
 
 class KeepAliveClient:
@@ -33,13 +36,18 @@ class KeepAliveClient:
 
     :param conf: the ConfigOpts.
     :param group: the option group (``boot_config_json_rpc``).
-    :param timeout: seconds for connecting and for each read.
+    :param timeout: seconds for each read (``rpc_timeout``).
+    :param connect_timeout: seconds for opening a connection, TLS handshake
+        included (``rpc_connect_timeout``); default: ``timeout``.
     """
 
-    def __init__(self, conf, group, timeout):
+    def __init__(self, conf, group, timeout, connect_timeout=None):
         options = getattr(conf, group)
         self._port = options.port
         self._timeout = timeout
+        # A host that is down drops the SYNs: that must not take a whole
+        # rpc_timeout, while a busy shim's answer may.
+        self._connect_timeout = connect_timeout or timeout
         self._headers = {'Content-Type': 'application/json'}
         strategy = bc_conf.json_rpc_auth_strategy(conf, group)
         if strategy == 'http_basic':
@@ -67,9 +75,11 @@ class KeepAliveClient:
                 self._tls.load_cert_chain(options.certfile, options.keyfile)
         self._local = threading.local()
 
-    def call(self, context, host, method, version, **params):
+    def call(self, context, host, method, version, read_timeout=None,
+             **params):
         """Call ``method`` as RPC ``version`` on the shim at ``host``;
-        return its result.
+        return its result. ``read_timeout``: seconds to wait for the answer
+        instead of ``timeout``.
 
         :raises: Ironic's NotFound for a JSON-RPC error with code 404 (the
             shim's "nothing to serve"), IronicException for other errors,
@@ -85,6 +95,16 @@ class KeepAliveClient:
         for attempt in (1, 2):
             conn = connections.get(host) or self._connect(host, connections)
             try:
+                if conn.sock is None:
+                    # Explicitly: http.client would connect in request()
+                    # (also after a "Connection: close") with the timeout
+                    # of the connection. A hung shim's kernel completes
+                    # TCP, so with TLS the handshake is what hangs: a
+                    # shorter read_timeout bounds it too.
+                    conn.timeout = min(self._connect_timeout,
+                                       read_timeout or self._timeout)
+                    conn.connect()
+                conn.sock.settimeout(read_timeout or self._timeout)
                 conn.request('POST', '/', body, self._headers)
                 response = conn.getresponse()
                 data = response.read()
@@ -120,9 +140,10 @@ class KeepAliveClient:
     def _connect(self, host, connections):
         if self._tls is not None:
             conn = http.client.HTTPSConnection(
-                host, self._port, timeout=self._timeout, context=self._tls)
+                host, self._port, timeout=self._connect_timeout,
+                context=self._tls)
         else:
-            conn = http.client.HTTPConnection(host, self._port,
-                                              timeout=self._timeout)
+            conn = http.client.HTTPConnection(
+                host, self._port, timeout=self._connect_timeout)
         connections[host] = conn
         return conn

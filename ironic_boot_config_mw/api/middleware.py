@@ -268,6 +268,12 @@ class BootConfigMiddleware:
             outcome = 'not_found'
             LOG.info('%(method)s %(path)s from %(remote)s: 404, node '
                      '%(node)s: %(reason)s (%(ms).1f ms)', log_args)
+        elif isinstance(cause, exception.ShimUnavailable):
+            # A fault, but the circuit said so once at WARNING when it
+            # opened: a flood of fail-fast requests must not flood the log.
+            outcome = 'failed'
+            LOG.info('%(method)s %(path)s from %(remote)s: 404, node '
+                     '%(node)s: %(kind)s: %(reason)s (%(ms).1f ms)', log_args)
         elif isinstance(cause, _FAULTS):
             # Not the caller's doing: a conductor, the RPC or the database.
             outcome = 'failed'

@@ -7,6 +7,8 @@ from ironic_boot_config_mw import exception
 from ironic_boot_config_mw import rpc
 from ironic_boot_config_mw.providers import base
 from ironic_boot_config_mw.shim import manager
+from tests.unit import test_circuit
+from tests.unit import test_transports
 
 
 @pytest.mark.parametrize('config', [
@@ -55,7 +57,7 @@ def test_ping_says_what_the_shim_serves():
 def test_manager_sends_not_found_as_ironic_not_found(monkeypatch, caplog):
     caplog.set_level(logging.INFO)
 
-    def refuse(context, node_id, name, registry, boot_interface):
+    def refuse(context, node_id, name, registry, boot_interface, takeover):
         raise exception.BootConfigNotFound(reason='nothing here')
 
     monkeypatch.setattr(manager.dispatch, 'get_boot_config', refuse)
@@ -75,3 +77,109 @@ def test_manager_answers_in_wire_form(monkeypatch):
     result = manager.ShimManager(None, Registry(None)).get_boot_config(
         None, 'n', 'x')
     assert rpc.from_wire(result) == base.BootConfig(b'ok')
+
+
+# -- the circuit, as BootConfigAPI wires it --------------------------------
+
+@pytest.fixture
+def conductor(ironic_db):
+    """This process, the only fake-hardware conductor on the ring."""
+    from ironic.common import hash_ring
+    from ironic.db import api as db_api
+    from ironic.tests.unit.db import utils as db_utils
+    dbapi = db_api.get_instance()
+    cond = db_utils.create_test_conductor(
+        id=4711, hostname=test_transports.HOST, drivers=[])
+    dbapi.register_conductor_hardware_interfaces(
+        cond.id, [{'hardware_type': 'fake-hardware', 'interface_type': 'boot',
+                   'interface_name': 'ipxe', 'default': True}])
+    hash_ring.HashRingManager().reset()
+    yield
+    dbapi.unregister_conductor_hardware_interfaces(cond.id)
+    dbapi.unregister_conductor(test_transports.HOST)
+    hash_ring.HashRingManager().reset()
+
+
+@pytest.fixture
+def json_rpc_api(conductor, overrides):
+    """A BootConfigAPI on json-rpc whose ring names this host (127.0.0.1)
+    and a port nobody listens on yet: ``(api, port)``."""
+    from ironic.conf import CONF
+
+    from ironic_boot_config_mw import conf as bc_conf
+    from ironic_boot_config_mw.api import rpcapi
+    from tests.harness import net
+    port = net.free_port(test_transports.HOST)
+    overrides('rpc_transport', 'json-rpc')
+    # [DEFAULT]'s, which our group falls back to: overriding our group's
+    # would leave it set for later tests that inherit [json_rpc]'s.
+    overrides('auth_strategy', 'noauth')
+    overrides('port', port, bc_conf.JSON_RPC_GROUP)
+    overrides('shim_retry_interval', 60, 'boot_config')
+    return rpcapi.BootConfigAPI(CONF), port
+
+
+def _context():
+    from ironic.common import context as ironic_context
+    return ironic_context.get_admin_context()
+
+
+def test_get_boot_config_fails_at_once_once_the_shim_failed(
+        json_rpc_api, make_node):
+    import time
+    api, _port = json_rpc_api
+    node, _mac = make_node()
+    with pytest.raises(ConnectionRefusedError):
+        api.get_boot_config(_context(), node, 'boot.ipxe')
+    started = time.monotonic()
+    with pytest.raises(exception.ShimUnavailable) as info:
+        api.get_boot_config(_context(), node, 'boot.ipxe')
+    assert time.monotonic() - started < test_circuit.FAST
+    assert test_transports.HOST in str(info.value)
+    # The probe is never refused by the circuit: it reaches the port.
+    with pytest.raises(ConnectionRefusedError):
+        api.ping(_context(), test_transports.HOST)
+
+
+def test_a_ping_that_answers_brings_the_shim_back(json_rpc_api, make_node):
+    api, port = json_rpc_api
+    node, _mac = make_node()
+    with pytest.raises(ConnectionRefusedError):
+        api.get_boot_config(_context(), node, 'boot.ipxe')
+    shim = test_circuit.FakeShim(test_transports.HOST, port)
+    try:
+        with pytest.raises(exception.ShimUnavailable):
+            api.get_boot_config(_context(), node, 'boot.ipxe')
+        api.ping(_context(), test_transports.HOST)
+        config, host = api.get_boot_config(_context(), node, 'boot.ipxe')
+    finally:
+        shim.close()
+    assert (config, host) == (base.BootConfig(b'ok'), test_transports.HOST)
+    # The first call was refused; then only the ping, which closed it.
+    assert shim.calls == ['ping', 'get_boot_config']
+
+
+def test_the_shims_not_found_leaves_it_closed(json_rpc_api, make_node):
+    api, port = json_rpc_api
+    node, _mac = make_node()
+
+    def nothing(params):
+        raise LookupError('Boot configuration not available: no file')
+    shim = test_circuit.FakeShim(test_transports.HOST, port, nothing)
+    try:
+        for _ in range(3):
+            with pytest.raises(ironic_exception.NotFound) as info:
+                api.get_boot_config(_context(), node, 'boot.ipxe')
+            assert type(info.value) is ironic_exception.NotFound
+    finally:
+        shim.close()
+    assert shim.calls == ['get_boot_config'] * 3
+    assert not api.circuit.is_open(test_transports.HOST)
+
+
+def test_in_process_transport_has_no_circuit(overrides):
+    from ironic.conf import CONF
+
+    from ironic_boot_config_mw.api import rpcapi
+    overrides('rpc_transport', 'none')
+    assert rpcapi.BootConfigAPI(CONF).circuit is None
