@@ -37,6 +37,7 @@ Two shapes:
   Nothing else to set or run.
 """
 
+import contextlib
 import os
 import tempfile
 import urllib.parse
@@ -44,9 +45,11 @@ import urllib.parse
 from ironic.common import pxe_utils
 from ironic.drivers.modules import deploy_utils
 from ironic.drivers.modules import pxe_base
+from oslo_config import cfg
 from oslo_log import log
 
 from ironic_boot_config_mw import exception
+from ironic_boot_config_mw import service
 
 LOG = log.getLogger(__name__)
 
@@ -58,36 +61,65 @@ _IPXE_API_PART = """#!ipxe
 %(marker)s (rewritten when the
 # conductor's shim starts). [pxe]ipxe_use_boot_config_api = True: each NIC
 # asks the Boot configuration API for its node's script; the API answers only
-# for a node waiting to boot. When no NIC gets one, Ironic's stock boot.ipxe
-# follows, unchanged.
+# for a node waiting to boot. When no NIC gets one, all ask again, up to
+# %(retries)d more rounds %(delay)d s apart ([boot_config]root_script_retries,
+# root_script_retry_delay): after a conductor died, the new owner of its
+# nodes writes their scripts a few seconds later. Then Ironic's stock
+# boot.ipxe follows, unchanged.
 
+# The rounds asked after the first; a round asks for every NIC.
+set boot_config_round:int32 0
+:boot_config_ask
 set boot_config_netid:int32 -1
 :boot_config_loop
 inc boot_config_netid || goto boot_config_old_rom
-isset ${net${boot_config_netid}/mac} || goto boot_config_done
+isset ${net${boot_config_netid}/mac} || goto boot_config_retry
 echo Asking %(api)s for ${net${boot_config_netid}/mac}
 chain %(api)s/v1/boot/${net${boot_config_netid}/mac}/boot.ipxe || goto boot_config_loop
 echo Exiting pxe config to allow boot to continue on next device
 exit 0
 
+# An iPXE without "inc" (older than 2013) can neither loop over its NICs nor
+# count: it asks for ${mac}, the NIC it booted from, in rounds written out.
 :boot_config_old_rom
-chain %(api)s/v1/boot/${mac}/boot.ipxe || goto boot_config_done
-exit 0
+%(old_rom_rounds)sgoto boot_config_done
+
+# No NIC got a script this round: another round, unless it was the last.
+:boot_config_retry
+iseq ${boot_config_round} %(retries)d && goto boot_config_done ||
+inc boot_config_round
+echo Nothing from the API yet: asking again in %(delay)d s, round ${boot_config_round} of %(retries)d
+sleep %(delay)d
+goto boot_config_ask
 
 :boot_config_done
 # --- Ironic's stock boot.ipxe ---
 """  # noqa: E501
 
+#: The GRUB link: asked once, then once per retry round after a sleep (a
+#: ``for`` loop over a fixed word list: GRUB 2.06 scripts have no
+#: arithmetic). ``configfile`` of a served config boots the node's menu
+#: entry and does not return; the 404 body is a comment, so it returns.
 _GRUB_API_PART = """%(marker)s (rewritten when the
 # conductor's shim starts). [boot_config]grub_use_boot_config_api = True: GRUB
 # asks the Boot configuration API for its node's grub.cfg; the API answers
 # only for a node waiting to boot. Its 404 body is a comment, which GRUB runs
-# harmlessly; then Ironic's stock master config follows, unchanged.
+# harmlessly, and GRUB asks again, up to %(retries)d more times %(delay)d s
+# apart ([boot_config]root_script_retries, root_script_retry_delay): after a
+# conductor died, the new owner of its nodes writes their configs a few
+# seconds later. Then Ironic's stock master config follows, unchanged.
 echo Asking %(api)s for $net_default_mac
-configfile (http,%(server)s)%(path)s/v1/boot/${net_default_mac}/grub.cfg
-echo No boot configuration from the API
+configfile %(link)s
+%(retry_loop)secho No boot configuration from the API
 # --- Ironic's stock initial grub config ---
 """
+
+_GRUB_RETRY_LOOP = """for boot_config_round in %(rounds)s; do
+  echo Nothing from the API yet: asking again in %(delay)d s, round $boot_config_round of %(retries)d
+  sleep %(delay)d
+  configfile %(link)s
+done
+"""  # noqa: E501
 
 
 def api_root_url(conf):
@@ -116,6 +148,15 @@ def grub_api_root_url(conf):
             'grub_config_api_root_url to a plain-HTTP URL of the API (or of '
             'a proxy in front of it)' % url)
     return url
+
+
+def retry_bound(conf):
+    """How often and how far apart the root configs ask the API again:
+    ``{'retries': rounds after the first, 'delay': seconds}``. A machine
+    of no waiting node reaches Ironic's stock part at most ``retries *
+    delay`` seconds later (plus the requests' time)."""
+    return {'retries': conf.boot_config.root_script_retries,
+            'delay': conf.boot_config.root_script_retry_delay}
 
 
 def in_process_directory(conf):
@@ -266,7 +307,12 @@ class IpxeRootScript(RootConfig):
     example = '/var/lib/ironic/boot-config/boot.ipxe'
 
     def api_part(self, conf):
-        return _IPXE_API_PART % {'marker': MARKER, 'api': api_root_url(conf)}
+        bound, api = retry_bound(conf), api_root_url(conf)
+        ask = ('chain %s/v1/boot/${mac}/boot.ipxe && exit 0 ||\n' % api)
+        old_rom_rounds = ask + ('sleep %d ||\n' % bound['delay'] + ask) * \
+            bound['retries']
+        return _IPXE_API_PART % dict(bound, marker=MARKER, api=api,
+                                     old_rom_rounds=old_rom_rounds)
 
     def rendered(self, conf):
         return os.path.join(conf.deploy.http_root,
@@ -289,9 +335,16 @@ class GrubMasterConfig(RootConfig):
     def api_part(self, conf):
         url = grub_api_root_url(conf)
         parts = urllib.parse.urlsplit(url)
-        return _GRUB_API_PART % {'marker': MARKER, 'api': url,
-                                 'server': parts.netloc,
-                                 'path': parts.path.rstrip('/')}
+        bound = retry_bound(conf)
+        link = '(http,%s)%s/v1/boot/${net_default_mac}/grub.cfg' % (
+            parts.netloc, parts.path.rstrip('/'))
+        loop = ''
+        if bound['retries']:
+            loop = _GRUB_RETRY_LOOP % dict(
+                bound, link=link, rounds=' '.join(
+                    str(n) for n in range(1, bound['retries'] + 1)))
+        return _GRUB_API_PART % dict(bound, marker=MARKER, api=url,
+                                     link=link, retry_loop=loop)
 
     def rendered(self, conf):
         return os.path.join(conf.pxe.tftp_root, 'grub', 'grub.cfg')
@@ -320,6 +373,40 @@ def ensure_templates(conf):
     :returns: ``{[pxe] option: path written or None}``.
     """
     return {rc.template_option: rc.ensure(conf) for rc in ROOT_CONFIGS}
+
+
+@contextlib.contextmanager
+def frozen(conf=None):
+    """While a process without the conductor runs Ironic's preparation of
+    a node (a takeover), Ironic's render of the root iPXE script reproduces
+    the one the conductor rendered.
+
+    ``iPXEBoot.prepare_ramdisk`` renders ``[pxe]ipxe_boot_script`` of THIS
+    process into the root, and a shim's template need not be its
+    conductor's (beside an all-in-one ``ironic``, which links its own in
+    process): for the duration, the option names a copy of the rendered
+    script, verbatim. The all-in-one's own renders are right as they are.
+
+    :raises: RootScriptError when the conductor has not rendered it yet.
+    """
+    conf = conf or cfg.CONF
+    if service.conductor_in_process():
+        yield
+        return
+    rendered = IPXE.rendered(conf)
+    current = _read(rendered)
+    if current is None or '{% endraw %}' in current:
+        raise exception.RootScriptError(
+            'the conductor has not rendered %s yet' % rendered)
+    original = conf.pxe.ipxe_boot_script
+    with tempfile.TemporaryDirectory(prefix='ironic-boot-config-') as copy:
+        path = os.path.join(copy, os.path.basename(original))
+        _write(path, '{% raw %}' + current + '{% endraw %}')
+        conf.set_override('ipxe_boot_script', path, 'pxe')
+        try:
+            yield
+        finally:
+            conf.set_override('ipxe_boot_script', original, 'pxe')
 
 
 def _read(path):

@@ -22,6 +22,8 @@ pytestmark = pytest.mark.slow
 
 A, B = '127.0.0.2', '127.0.0.3'
 UNKNOWN_MAC = '52:54:00:ff:88:77'
+#: [boot_config]root_script_retries and root_script_retry_delay: small.
+RETRIES, DELAY = 2, 2
 
 
 @pytest.fixture(scope='module')
@@ -31,7 +33,9 @@ def cluster(launch):
                 http_host=vm.GUEST_HOST, grub_boot_config_api=True,
                 extra_conf={'DEFAULT': {
                     'enabled_boot_interfaces': 'ipxe,pxe,http',
-                    'enabled_deploy_interfaces': 'fake,direct,ramdisk'}}
+                    'enabled_deploy_interfaces': 'fake,direct,ramdisk'},
+                    'boot_config': {'root_script_retries': str(RETRIES),
+                                    'root_script_retry_delay': str(DELAY)}}
                 ) as c:
         c.serve_http()
         vm.build_grub(os.path.join(c.conductors[A].tftp_root,
@@ -98,8 +102,14 @@ def test_the_generic_404_body_is_harmless_to_grub(cluster, tmp_path):
 
     vm.boot_grub([UNKNOWN_MAC], cluster.conductors[A].tftp_root,
                  until=fell_through, log_path=str(serial))
-    assert [r.status for r in api_requests(cluster, since, UNKNOWN_MAC)] \
-        == [404]
+    # Asked once, then again [boot_config]root_script_retries times,
+    # root_script_retry_delay apart (GRUB's sleep), then the stock part.
+    asked = api_requests(cluster, since, UNKNOWN_MAC)
+    gaps = [b.when - a.when for a, b in zip(asked, asked[1:])]
+    print('\nGRUB VM %s (no node): %d asks, %s s apart' % (
+        UNKNOWN_MAC, len(asked), ', '.join('%.2f' % g for g in gaps)))
+    assert [r.status for r in asked] == [404] * (RETRIES + 1)
+    assert all(DELAY - 0.1 <= gap <= DELAY + 2 for gap in gaps), gaps
     text = re.sub(rb'\x1b\[[0-9;?]*[A-Za-z]', b'', serial.read_bytes())
     after = text.split(b'Asking http://', 1)[1]
     after = after.split(b'No boot configuration from the API', 1)[0]
@@ -158,7 +168,7 @@ def test_a_refused_node_falls_back_to_ironics_per_mac_file(
           % (refused[0].when - since, mac, refused[0].status))
     print('  serial: %s' % text().split(b'No boot configuration', 1)[1]
           [:300].decode('ascii', 'replace'))
-    assert [r.status for r in refused] == [404]
+    assert [r.status for r in refused] == [404] * (RETRIES + 1)
     after = text().split(b'No boot configuration from the API', 1)[1]
     # Ironic's own per-MAC config, reached through its master config.
     assert b'boot_ramdisk' in after

@@ -1,5 +1,6 @@
 import glob
 import os
+import re
 import shutil
 import tempfile
 
@@ -10,6 +11,7 @@ import pytest
 from ironic_boot_config_mw import exception
 from ironic_boot_config_mw import root_script
 from ironic_boot_config_mw import service
+from tests.unit import ipxe_script
 
 API = 'http://10.0.0.1:6385'
 
@@ -351,3 +353,161 @@ def test_grub_one_option_in_the_all_in_one(roots, overrides, monkeypatch):
     assert oct(os.stat(os.path.dirname(paths[0])).st_mode & 0o777) == '0o700'
     with open(root_script.GRUB.stock) as f:
         assert f.read() == stock
+
+
+# -- asking again before the stock part (a takeover's few seconds) ---------
+
+MACS = ['52:54:00:00:00:01', '52:54:00:00:00:02']
+
+
+def asks(mac, api=API):
+    return '%s/v1/boot/%s/boot.ipxe' % (api, mac)
+
+
+@pytest.fixture
+def retries(overrides):
+    """``retries(n, delay)``: [boot_config]root_script_retries and
+    root_script_retry_delay; the API part of iPXE's template."""
+    def set_(n, delay=2):
+        overrides('ipxe_config_api_root_url', API, 'pxe')
+        overrides('root_script_retries', n, 'boot_config')
+        overrides('root_script_retry_delay', delay, 'boot_config')
+        return root_script.IPXE.api_part(CONF)
+    return set_
+
+
+def test_retry_defaults_are_the_named_constants():
+    from ironic_boot_config_mw import conf
+    assert CONF.boot_config.root_script_retries == conf.ROOT_SCRIPT_RETRIES
+    assert CONF.boot_config.root_script_retry_delay == \
+        conf.ROOT_SCRIPT_RETRY_DELAY
+
+
+@pytest.mark.parametrize('n, delay', [(0, 2), (1, 5), (3, 2)])
+def test_unknown_machine_asks_n_more_rounds_then_stock(retries, n, delay):
+    run = ipxe_script.run(retries(n, delay), MACS)
+    # Every round asks for every NIC, in order; a sleep between rounds.
+    assert run.chains() == [asks(mac) for mac in MACS] * (n + 1)
+    assert run.sleeps() == [delay] * n
+    assert [e[0] for e in run.events if e[0] != 'echo'] == (
+        ['chain', 'chain'] + ['sleep', 'chain', 'chain'] * n)
+    # ... then past the API part: Ironic's stock part.
+    assert run.end == 'fell through'
+
+
+def test_no_retries_is_the_single_round_of_before(retries):
+    script = retries(0)
+    run = ipxe_script.run(script, MACS)
+    assert run.sleeps() == [] and len(run.chains()) == len(MACS)
+    assert 'sleep' not in script.split(':boot_config_old_rom')[1].split(
+        ':boot_config_retry')[0]
+
+
+def test_a_script_written_meanwhile_is_chained_in_a_later_round(retries):
+    # The second NIC's node becomes servable after two sleeps: the new
+    # owner wrote its script.
+    def serve(url, run):
+        return url == asks(MACS[1]) and len(run.sleeps()) >= 2
+
+    run = ipxe_script.run(retries(3), MACS, serve)
+    assert run.end == 'chained'
+    assert run.chains()[-1] == asks(MACS[1])
+    assert run.sleeps() == [2, 2]
+    assert len(run.chains()) == 3 * len(MACS)
+
+
+def test_served_at_once_no_sleep(retries):
+    run = ipxe_script.run(retries(3), MACS,
+                          lambda url, run: url == asks(MACS[0]))
+    assert run.end == 'chained' and run.events[-1] == ('chain',
+                                                       asks(MACS[0]))
+    assert run.sleeps() == []
+
+
+def test_a_chained_script_that_returns_exits(retries):
+    """A node's script that returns success (sanboot failed): exit 0,
+    as before, so the firmware goes on to the next device."""
+    run = ipxe_script.run(retries(3), MACS, lambda url, run: False)
+    assert run.end == 'fell through'
+    script = retries(3)
+    line = 'chain %s || goto boot_config_loop' % asks(
+        '${net${boot_config_netid}/mac}')
+    after = script.split(line, 1)[1].lstrip('\n').splitlines()
+    assert after[1] == 'exit 0'
+
+
+@pytest.mark.parametrize('n', [0, 2])
+def test_old_rom_asks_for_its_mac_in_as_many_rounds(retries, n):
+    run = ipxe_script.run(retries(n, 3), MACS, has_inc=False)
+    # ${mac}: the NIC it booted from, net0.
+    assert run.chains() == [asks(MACS[0])] * (n + 1)
+    assert run.sleeps() == [3] * n
+    assert run.end == 'fell through'
+    run = ipxe_script.run(retries(n, 3), MACS, has_inc=False,
+                          serve=lambda url, run: len(run.sleeps()) == n)
+    assert run.end == 'chained' and len(run.chains()) == n + 1
+
+
+def test_round_counter_is_ours_alone(retries):
+    script = retries(3)
+    names = set(re.findall(r'^(?:set|inc) (\w+)', script, re.M))
+    assert names == {'boot_config_round', 'boot_config_netid'}
+    with open(root_script.IPXE.stock) as f:
+        stock = f.read()
+    assert not any(name in stock for name in names)
+    # Labels: ours, and none of the stock script's.
+    labels = set(re.findall(r'^:(\S+)', script, re.M))
+    assert all(label.startswith('boot_config_') for label in labels)
+    assert not labels & set(re.findall(r'^:(\S+)', stock, re.M))
+
+
+def test_retries_in_the_written_template_then_the_stock_part(
+        template, overrides, tmp_path):
+    overrides('root_script_retries', 4, 'boot_config')
+    overrides('root_script_retry_delay', 7, 'boot_config')
+    root_script.IPXE.ensure(CONF)
+    script = rendered_root_script(tmp_path, overrides)
+    assert 'iseq ${boot_config_round} 4 && goto boot_config_done ||' in script
+    assert '\nsleep 7\ngoto boot_config_ask\n' in script
+    assert script.index(':boot_config_done') < script.index(
+        'chain pxelinux.cfg/')
+    # The stock part, rendered by Ironic, right after the API part.
+    api_part = root_script.IPXE.api_part(CONF)
+    assert script.startswith(api_part)
+    assert '{{' not in script and '{%' not in script
+
+
+def test_new_retry_options_rewrite_the_template(template, overrides):
+    assert root_script.IPXE.ensure(CONF) == str(template)
+    assert root_script.IPXE.ensure(CONF) is None
+    overrides('root_script_retry_delay', 9, 'boot_config')
+    assert root_script.IPXE.ensure(CONF) == str(template)
+    assert '\nsleep 9\n' in template.read_text()
+
+
+def test_grub_no_retries_is_the_single_ask(grub_template, overrides):
+    overrides('root_script_retries', 0, 'boot_config')
+    root_script.GRUB.ensure(CONF)
+    text = grub_template.read_text()
+    assert text.count('configfile ') == 1
+    assert 'for boot_config_round' not in text
+    assert not re.search(r'^\s*sleep', text, re.M)
+
+
+def test_grub_asks_again_n_times_then_stock(grub_template, overrides, roots):
+    overrides('root_script_retries', 3, 'boot_config')
+    overrides('root_script_retry_delay', 2, 'boot_config')
+    root_script.GRUB.ensure(CONF)
+    pxe_utils.place_common_config()
+    master = masters(roots)[0]
+    loop = ('for boot_config_round in 1 2 3; do\n'
+            '  echo Nothing from the API yet: asking again in 2 s, round '
+            '$boot_config_round of 3\n'
+            '  sleep 2\n'
+            '  %s\n'
+            'done\n' % GRUB_LINK)
+    assert master.count(GRUB_LINK) == 2
+    assert master.index(GRUB_LINK) < master.index(loop)
+    stock = 'source %s/$net_default_mac.conf' % roots[0]
+    assert master.index(loop) < master.index(
+        'echo No boot configuration from the API') < master.index(stock)
