@@ -14,6 +14,7 @@ from oslo_utils import netutils
 
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw import rpc
+from ironic_boot_config_mw.api import circuit
 from ironic_boot_config_mw.api import jsonrpc
 
 LOG = log.getLogger(__name__)
@@ -30,27 +31,40 @@ class BootConfigAPI:
     to the shim's own server (``[boot_config_json_rpc]``), ``oslo`` to topic
     ``ironic.boot_config`` with the conductor's host as server, ``none`` (the
     all-in-one ``ironic`` process) straight into the provider, in-process.
+
+    Every transport but ``none`` goes through a :class:`~ironic_boot_config_
+    mw.api.circuit.Circuit` per conductor: a shim that failed or hangs
+    fails its calls at once.
     """
 
     def __init__(self, conf):
         self._timeout = conf.boot_config.rpc_timeout
         self._ring = None
+        self.circuit = None
         if conf.rpc_transport == 'none':
             # NOTE: imported here: only the all-in-one process runs the
             # conductor side in the API.
+            from ironic_boot_config_mw import takeover
             from ironic_boot_config_mw.providers import dispatch
             registry = dispatch.ProviderRegistry(conf.enabled_boot_interfaces)
-            self._call = functools.partial(_local_call, registry)
+            self.takeover = takeover.from_conf(conf, conf.host, registry)
+            if self.takeover is not None:
+                self.takeover.start()
+            self._call = functools.partial(_local_call, registry,
+                                           self.takeover)
             return
         # Ironic's own hash ring, exactly as the conductor API uses it.
         self._ring = conductor_rpcapi.ConductorAPI()
+        self.circuit = circuit.Circuit(conf.boot_config.rpc_connect_timeout,
+                                       conf.boot_config.shim_retry_interval)
         if conf.rpc_transport != 'json-rpc':
             self._call = self._oslo_call()
         elif bc_conf.json_rpc_auth_strategy(conf) == 'keystone':
             self._call = self._ironic_json_rpc_call(conf)
         else:
-            client = jsonrpc.KeepAliveClient(conf, bc_conf.JSON_RPC_GROUP,
-                                             self._timeout)
+            client = jsonrpc.KeepAliveClient(
+                conf, bc_conf.JSON_RPC_GROUP, self._timeout,
+                conf.boot_config.rpc_connect_timeout)
             self._call = functools.partial(_keep_alive_call, client)
 
     def get_boot_config(self, context, node, name):
@@ -61,13 +75,19 @@ class BootConfigAPI:
         :returns: ``(BootConfig, host that answered)``
         :raises: Ironic NotFound with the shim's reason, NoValidHost when
             no conductor is alive, transport errors and timeouts as raised
-            by the transport.
+            by the transport, ShimUnavailable when its circuit is open.
         """
         host = LOCAL if self._ring is None else \
             self._ring.get_conductor_for(node)
-        data = self._call(context, host, rpc.METHOD, rpc.METHOD_VERSION,
-                          node_id=node.uuid, name=name,
-                          boot_interface=node.boot_interface)
+        params = dict(node_id=node.uuid, name=name,
+                      boot_interface=node.boot_interface)
+        if self.circuit is None:
+            data = self._call(context, host, rpc.METHOD, rpc.METHOD_VERSION,
+                              **params)
+        else:
+            data = self.circuit.call(host, self._call, context, host,
+                                     rpc.METHOD, rpc.METHOD_VERSION,
+                                     **params)
         return rpc.from_wire(data), host
 
     def conductors(self):
@@ -81,8 +101,13 @@ class BootConfigAPI:
         """The shim beside the conductor ``host`` (as on the ring): alive?
 
         :returns: what the shim says of itself (see the shim's ``ping``).
+
+        Never refused by the circuit (it is the probe); an answer closes it.
         """
-        return self._call(context, host, rpc.PING, rpc.PING_VERSION)
+        answer = self._call(context, host, rpc.PING, rpc.PING_VERSION)
+        if self.circuit is not None:
+            self.circuit.answered(host)
+        return answer
 
     def _oslo_call(self):
         target = messaging.Target(topic=rpc.TOPIC,
@@ -91,9 +116,10 @@ class BootConfigAPI:
             target, version_cap=rpc.RPC_API_VERSION,
             serializer=objects_base.IronicObjectSerializer())
 
-        def call(context, host, method, version, **params):
+        def call(context, host, method, version, read_timeout=None,
+                 **params):
             return client.prepare(server=host, version=version,
-                                  timeout=self._timeout).call(
+                                  timeout=read_timeout or self._timeout).call(
                 context, method, **params)
         return call
 
@@ -116,7 +142,10 @@ class BootConfigAPI:
                 serializer, version_cap=rpc.RPC_API_VERSION)
         port = getattr(conf, bc_conf.JSON_RPC_GROUP).port
 
-        def call(context, host, method, version, **params):
+        def call(context, host, method, version, read_timeout=None,
+                 **params):
+            # NOTE: the session's timeout only (no per-call one): the
+            # circuit's open and hung rules apply, not read_timeout.
             topic = 'ironic.%s:%d' % (netutils.escape_ipv6(_shim_host(host)),
                                       port)
             return client.prepare(topic, version=version).call(
@@ -134,10 +163,11 @@ def _keep_alive_call(client, context, host, method, version, **params):
     return client.call(context, _shim_host(host), method, version, **params)
 
 
-def _local_call(registry, context, host, method, version, **params):
+def _local_call(registry, takeover, context, host, method, version,
+                read_timeout=None, **params):
     """The shim's methods, in this process (rpc_transport = none)."""
     from ironic_boot_config_mw.providers import dispatch
     if method == rpc.PING:
         return rpc.ping_reply(registry, host)
-    return rpc.to_wire(dispatch.get_boot_config(context, registry=registry,
-                                                **params))
+    return rpc.to_wire(dispatch.get_boot_config(
+        context, registry=registry, takeover=takeover, **params))

@@ -32,6 +32,10 @@ class BootConfig(typing.NamedTuple):
 
     body: bytes
     content_type: str = 'text/plain'
+    #: When the conductor wrote it (``st_mtime``), for a file: the shim
+    #: serves no file written before it took the node over (see
+    #: :mod:`~ironic_boot_config_mw.takeover`). Never sent over the RPC.
+    written_at: typing.Optional[float] = None
 
 
 class NodeIdentity(typing.NamedTuple):
@@ -91,6 +95,15 @@ class FileProvider(BootConfigProvider):
     def path(self, task, name):
         """The path of the file ``name`` for ``task.node``."""
 
+    def written_at(self, node):
+        """When the conductor wrote the node's first file (``st_mtime``),
+        or None when there is none. ``node``: uuid and boot_interface."""
+        name = next(iter(self.files))
+        try:
+            return os.lstat(self.path(WithoutTask(node), name)).st_mtime
+        except OSError:
+            return None
+
     def get_boot_config(self, task, name):
         try:
             content_type = self.files[name]
@@ -98,13 +111,21 @@ class FileProvider(BootConfigProvider):
             raise exception.BootConfigNotFound(
                 reason='%s is not served for boot interface %s'
                 % (name, task.node.boot_interface)) from None
-        body = read_file_under(self.root(), self.path(task, name),
-                               self.max_size)
-        return BootConfig(body=body, content_type=content_type)
+        body, written_at = read_file_and_mtime(
+            self.root(), self.path(task, name), self.max_size)
+        return BootConfig(body=body, content_type=content_type,
+                          written_at=written_at)
 
 
 def read_file_under(root, path, max_size):
-    """Read a regular file below ``root`` without following any link.
+    """Read a regular file below ``root`` without following any link: see
+    :func:`read_file_and_mtime`; its bytes only."""
+    return read_file_and_mtime(root, path, max_size)[0]
+
+
+def read_file_and_mtime(root, path, max_size):
+    """Read a regular file below ``root`` without following any link;
+    return ``(bytes, st_mtime)``.
 
     The path is walked from ``root`` one component at a time with
     ``O_NOFOLLOW``: no symbolic link below ``root`` is followed (so none
@@ -139,14 +160,15 @@ def read_file_under(root, path, max_size):
         raise exception.BootConfigNotFound(
             reason=_open_failure(path, exc)) from None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
             raise exception.BootConfigNotFound(
                 reason='%s is not a regular file' % path)
         body = b''
         while len(body) <= max_size:
             chunk = os.read(fd, max_size + 1 - len(body))
             if not chunk:
-                return body
+                return body, status.st_mtime
             body += chunk
     finally:
         os.close(fd)

@@ -80,6 +80,14 @@ class ProviderRegistry:
                 reason='boot interface %s has neither get_boot_config nor '
                        'a provider' % boot_interface) from None
 
+    def file_provider(self, boot_interface):
+        """The provider serving files the conductor wrote, or None."""
+        provider = self._providers.get(boot_interface)
+        if (boot_interface in self._native
+                or not isinstance(provider, base.FileProvider)):
+            return None
+        return provider
+
     def without_task(self, boot_interface):
         """The provider to call without a task, or None."""
         provider = self._providers.get(boot_interface)
@@ -89,7 +97,8 @@ class ProviderRegistry:
         return provider
 
 
-def get_boot_config(context, node_id, name, registry, boot_interface=None):
+def get_boot_config(context, node_id, name, registry, boot_interface=None,
+                    takeover=None):
     """Produce the boot configuration ``name`` of a node.
 
     The boot interface's own ``get_boot_config(task, name)`` (the spec's
@@ -98,9 +107,25 @@ def get_boot_config(context, node_id, name, registry, boot_interface=None):
     interface (the API read it with the node); otherwise a SHARED task is
     taken, as the spec says.
 
+    ``takeover``: this host's :class:`~ironic_boot_config_mw.takeover.
+    Takeover`, which refuses a file that is not current and is told of
+    every miss.
+
     :raises: BootConfigNotFound (or another Ironic NotFound) when there is
         nothing to serve.
     """
+    try:
+        config = _produce(context, node_id, name, registry, boot_interface)
+        if takeover is not None:
+            takeover.check(node_id, config)
+    except ironic_exception.NotFound:
+        if takeover is not None:
+            takeover.missed(node_id)
+        raise
+    return config
+
+
+def _produce(context, node_id, name, registry, boot_interface):
     provider = registry.without_task(boot_interface)
     if provider is not None:
         return provider.get_boot_config(

@@ -15,6 +15,7 @@ import oslo_messaging as messaging
 
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw import rpc
+from ironic_boot_config_mw import takeover
 from ironic_boot_config_mw.providers import dispatch
 
 CONF = cfg.CONF
@@ -40,12 +41,22 @@ class ShimManager:
         self.host = host
         self._registry = registry or dispatch.ProviderRegistry(
             CONF.enabled_boot_interfaces)
+        self._takeover = takeover.from_conf(CONF, host, self._registry)
 
     def prepare_host(self):
         """Nothing to prepare (Ironic's service base calls it)."""
 
     def init_host(self, admin_context=None):
-        """Nothing to start (Ironic's service base calls it)."""
+        """Start the takeover of waiting nodes (Ironic's service base calls
+        it once the service runs)."""
+        if self._takeover is not None:
+            self._takeover.start()
+
+    def _stop(self):
+        """Stop the takeover (the shim service calls it on stop; private:
+        the RPC servers publish every public method)."""
+        if self._takeover is not None:
+            self._takeover.stop()
 
     def ping(self, context):
         """The shim is alive: its host, version and what it serves."""
@@ -64,7 +75,8 @@ class ShimManager:
         log_args = {'node': node_id, 'name': name}
         try:
             config = dispatch.get_boot_config(context, node_id, name,
-                                              self._registry, boot_interface)
+                                              self._registry, boot_interface,
+                                              self._takeover)
         except ironic_exception.NotFound as exc:
             log_args.update(reason=exc, ms=(time.monotonic() - started) * 1e3)
             LOG.info('Boot config %(name)s for node %(node)s: not found: '

@@ -53,6 +53,7 @@ class ShimRPCService(rpc_service.BaseRPCService):
                  {'host': self.host, 'where': where})
 
     def stop(self, graceful=True):
+        self.manager._stop()
         if self.rpcserver is not None:
             self.rpcserver.stop()
             self.rpcserver.wait()

@@ -1,6 +1,8 @@
 """Ironic's REST API as the tests use it, and /v1/boot as machines do."""
 
+import hashlib
 import http.client
+import os
 import time
 import typing
 
@@ -111,9 +113,19 @@ class IronicClient:
         (without the ``:port`` a JSON-RPC conductor may register with)."""
         return netutils.parse_host_port(self.node(uuid)['conductor'])[0]
 
-    def set_provision_state(self, uuid, target):
+    def set_provision_state(self, uuid, target, **body):
+        """``target``, with ``body``'s fields (e.g. ``rescue_password``,
+        ``service_steps``) in the request too."""
         self.call('PUT', '/v1/nodes/%s/states/provision' % uuid,
-                  json={'target': target})
+                  json=dict(body, target=target))
+
+    def update_node(self, uuid, fields):
+        """PATCH ``{path: value}`` onto the node (``'/driver_info/x'``, or a
+        bare field name such as ``'inspect_interface'``)."""
+        return self.call('PATCH', '/v1/nodes/%s' % uuid, json=[
+            {'op': 'add', 'path': path if path.startswith('/')
+             else '/' + path, 'value': value}
+            for path, value in fields.items()])
 
     def wait_provision_state(self, uuids, state, timeout=120):
         def reached():
@@ -161,6 +173,157 @@ class IronicClient:
         rest = [uuid for uuid in nodes if uuid not in first.values()]
         if rest:
             self.move(rest, ('provide', 'clean wait'), timeout=timeout)
+
+    # -- every other wait state (config.every_wait_state() enables them) ----
+
+    #: The states :meth:`to_wait_state` brings nodes into.
+    WAIT_STATES = ('clean wait', 'inspect wait', 'wait call-back',
+                   'rescue wait', 'service wait')
+    RESCUE_PASSWORD = 'rescue-password'
+    #: A service step only the agent would report (IPA's ``burnin_cpu``):
+    #: unknown to the conductor, so it boots the ramdisk to learn the
+    #: agent's steps and waits in ``service wait``. (A step the conductor
+    #: knows never boots it in Ironic 39: e.g. the fake vendor's
+    #: ``trigger_servicewait`` reaches ``service wait`` with no ramdisk and
+    #: no boot config written.)
+    SERVICE_STEPS = ({'interface': 'deploy', 'step': 'burnin_cpu',
+                      'args': {}},)
+    #: The whole-disk image of :meth:`to_deploy_wait`, in deploy_images.
+    DISK_IMAGE = 'disk.img'
+
+    def to_wait_state(self, state, nodes, timeout=120):
+        """Bring ``nodes`` (fresh from :meth:`create_node`; but for
+        ``clean wait``, ``manageable`` ones too) into ``state``, one of
+        :data:`WAIT_STATES`, each within ``timeout`` seconds a step."""
+        methods = {'clean wait': self.to_clean_wait,
+                   'inspect wait': self.to_inspect_wait,
+                   'wait call-back': self.to_deploy_wait,
+                   'rescue wait': self.to_rescue_wait,
+                   'service wait': self.to_service_wait}
+        if state not in methods:
+            raise ValueError('no way to %r; known: %s'
+                             % (state, ', '.join(self.WAIT_STATES)))
+        return methods[state](nodes, timeout=timeout)
+
+    def to_inspect_wait(self, nodes, timeout=120):
+        """``inspect_interface = agent``, manage, inspect: Ironic boots the
+        ramdisk with ``ipa-inspection-callback-url`` (managed in-band
+        inspection) and waits in ``inspect wait``."""
+        uuids = self._managed(nodes, {'inspect_interface': 'agent'}, timeout)
+        self._first_alone(uuids, ['deploy'], ('inspect', 'inspect wait'),
+                          timeout)
+
+    def to_deploy_wait(self, nodes, timeout=120):
+        """No automated cleaning, provide, a ``file://`` whole-disk image
+        (written into deploy_images), deploy: the direct deploy boots the
+        agent and waits in ``wait call-back``. The conductors' http_url must
+        be served (``cluster.serve_http()``): Ironic checks the image URL it
+        publishes there."""
+        path, digest = self._image(self.DISK_IMAGE, b'\0' * (1 << 20))
+        uuids = self._managed(nodes, {'deploy_interface': 'direct',
+                                      'automated_clean': False}, timeout)
+        self._steps(uuids, ('provide', 'available'), timeout)
+        for uuid in uuids:
+            self.update_node(uuid, {
+                '/instance_info/image_source': 'file://' + path,
+                '/instance_info/image_os_hash_algo': 'sha256',
+                '/instance_info/image_os_hash_value': digest,
+                # Without it Ironic 39 fails in is_source_a_path on a file
+                # URL.
+                '/instance_info/image_type': 'whole-disk'})
+        self._first_alone(uuids, ['deploy', 'disk'],
+                          ('active', 'wait call-back'), timeout)
+
+    def to_rescue_wait(self, nodes, timeout=120):
+        """``rescue_interface = agent`` with ``rescue_kernel`` and
+        ``rescue_ramdisk`` (written into deploy_images), adopt (``active``
+        without a deployment), rescue: the agent rescue boots the rescue
+        ramdisk and waits in ``rescue wait``."""
+        kernel, _ = self._image('rescue_kernel', b'fake rescue_kernel\n')
+        ramdisk, _ = self._image('rescue_ramdisk', b'fake rescue_ramdisk\n')
+        uuids = self._managed(nodes, {
+            'rescue_interface': 'agent',
+            '/driver_info/rescue_kernel': 'file://' + kernel,
+            '/driver_info/rescue_ramdisk': 'file://' + ramdisk}, timeout)
+        self._steps(uuids, ('adopt', 'active'), timeout)
+        self._first_alone(uuids, ['rescue'], ('rescue', 'rescue wait'),
+                          timeout, rescue_password=self.RESCUE_PASSWORD)
+
+    def to_service_wait(self, nodes, timeout=120):
+        """``deploy_interface = direct``, adopt (``active`` without a
+        deployment), service with :data:`SERVICE_STEPS`: the direct deploy
+        boots the agent ramdisk and servicing waits in ``service wait``."""
+        uuids = self._managed(nodes, {'deploy_interface': 'direct'}, timeout)
+        self._steps(uuids, ('adopt', 'active'), timeout)
+        self._first_alone(uuids, ['deploy'], ('service', 'service wait'),
+                          timeout, service_steps=list(self.SERVICE_STEPS))
+
+    def _managed(self, nodes, fields, timeout):
+        """``nodes``' UUIDs, ``manageable`` (managed if ``enroll``) and
+        updated with ``fields`` (see :meth:`update_node`)."""
+        uuids = [getattr(node, 'uuid', node) for node in nodes]
+        enrolled = [u for u in uuids
+                    if self.node(u)['provision_state'] == 'enroll']
+        if enrolled:
+            self._steps(enrolled, ('manage', 'manageable'), timeout)
+        for uuid in uuids:
+            state = self.node(uuid)['provision_state']
+            if state != 'manageable':
+                raise RuntimeError('node %s is %r, not enroll or manageable'
+                                   % (uuid, state))
+            self.update_node(uuid, fields)
+        return uuids
+
+    def _first_alone(self, uuids, images, step, timeout, **body):
+        """:meth:`_steps`, the first node of each conductor that has not yet
+        cached ``images`` (``deploy``: the deploy kernel and ramdisk, as
+        :meth:`to_clean_wait` counts them; other names: other files) before
+        the others: see :meth:`to_clean_wait`."""
+        def keys(owner):
+            return {owner if image == 'deploy' else (image, owner)
+                    for image in images}
+        first = {}
+        for uuid in uuids:
+            owner = self.owner(uuid)
+            if not keys(owner) <= self._warm:
+                first.setdefault(owner, uuid)
+        if first:
+            self._steps(list(first.values()), step, timeout, **body)
+            for owner in first:
+                self._warm.update(keys(owner))
+        rest = [uuid for uuid in uuids if uuid not in first.values()]
+        if rest:
+            self._steps(rest, step, timeout, **body)
+
+    def _steps(self, uuids, step, timeout, **body):
+        """``step`` (``(target, state reached)``) for all ``uuids`` at once,
+        ``body`` in each request; on a timeout, the error says where each
+        node is and its last_error."""
+        target, state = step
+        for uuid in uuids:
+            self.set_provision_state(uuid, target, **body)
+        try:
+            self.wait_provision_state(uuids, state, timeout)
+        except TimeoutError as exc:
+            where = {}
+            for uuid in uuids:
+                node = self.node(uuid)
+                where[uuid] = (node['provision_state'], node['last_error'])
+            raise TimeoutError('%s (%s -> %s): %s'
+                               % (exc, target, state, where)) from None
+
+    def _image(self, name, data):
+        """``<deploy_images>/<name>`` (written with ``data`` unless there):
+        ``(path, sha256 hex digest)``."""
+        if not self.deploy_images:
+            raise RuntimeError('this client has no deploy_images directory')
+        path = os.path.join(self.deploy_images, name)
+        if not os.path.exists(path):
+            with open(path + '.tmp', 'wb') as f:
+                f.write(data)
+            os.replace(path + '.tmp', path)
+        with open(path, 'rb') as f:
+            return path, hashlib.sha256(f.read()).hexdigest()
 
 
 class RawResponse(typing.NamedTuple):

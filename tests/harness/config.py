@@ -100,6 +100,27 @@ def _conductor_host(conf, cluster, c):
             conf['pxe']['initial_grub_template'] = c.grub_template
 
 
+def every_wait_state(extra_conf=None):
+    """The ``extra_conf`` for nodes in every wait state (the client's
+    ``to_wait_state``), merged under ``extra_conf`` (a test's own, which
+    wins): the agent inspect and rescue interfaces enabled, and no callback
+    timeout, so nodes stay in ``* wait``. Opt-in: ``launch(...,
+    extra_conf=config.every_wait_state({...}))``."""
+    ours = {
+        'DEFAULT': {
+            'enabled_inspect_interfaces': 'no-inspect,agent',
+            'enabled_rescue_interfaces': 'no-rescue,agent',
+        },
+        'conductor': {option: '0' for option in (
+            'clean_callback_timeout', 'deploy_callback_timeout',
+            'inspect_wait_timeout', 'rescue_callback_timeout',
+            'service_callback_timeout')},
+    }
+    for section, values in (extra_conf or {}).items():
+        ours.setdefault(section, {}).update(values)
+    return ours
+
+
 def write(path, conf):
     """Write ``{section: {option: value}}`` as an ini file at ``path``."""
     parser = configparser.ConfigParser(interpolation=None)

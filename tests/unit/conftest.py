@@ -40,6 +40,9 @@ def ironic_conf(tmp_path_factory):
     CONF.set_override('enabled_raid_interfaces', ['no-raid'])
     CONF.set_override('enabled_bios_interfaces', ['no-bios'])
     CONF.set_override('dhcp_provider', 'none', 'dhcp')
+    # The takeover scans in a thread of its own and refuses files written
+    # before it started: tests of it turn it on (test_takeover.py).
+    CONF.set_override('takeover_interval', 0, 'boot_config')
     return CONF
 
 

@@ -136,8 +136,9 @@ def test_ipxe_serves_the_conductors_script(make_node, registry):
     write_config(node.uuid, b'#!ipxe\nkernel http://me/k\n')
     config = dispatch.get_boot_config(ironic_context.get_admin_context(),
                                       node.uuid, 'boot.ipxe', registry)
-    assert config == base.BootConfig(b'#!ipxe\nkernel http://me/k\n',
-                                     'text/plain')
+    assert config[:2] == (b'#!ipxe\nkernel http://me/k\n', 'text/plain')
+    assert config.written_at == os.stat(
+        os.path.join(CONF.deploy.http_root, node.uuid, 'config')).st_mtime
 
 
 def test_ipxe_other_names_not_found(make_node, registry):

@@ -1,0 +1,227 @@
+"""Failover in Metal3's HA shape: waiting machines boot through the loss
+and the restart of their replica.
+
+The shape of ``test_metal3_ha.py`` (3 all-in-one replicas, MariaDB,
+JSON-RPC with http_basic and TLS, ``--config-dir``, each http_root served
+by its replica's own httpd). Ironic re-prepares only ACTIVE nodes after a
+takeover; each replica's shim prepares the waiting nodes its conductor
+gained, and serves no file written before it gained them.
+"""
+
+import os
+import re
+import shutil
+import time
+
+import pytest
+
+from tests.functional.test_metal3_ha import GUEST
+from tests.functional.test_metal3_ha import REPLICAS
+from tests.functional.test_metal3_ha import around  # noqa: F401 fixture
+from tests.functional.test_metal3_ha import cluster  # noqa: F401 fixture
+from tests.functional.test_metal3_ha import image_server
+from tests.harness import logs
+from tests.harness import vm
+
+pytestmark = pytest.mark.slow
+
+#: The ring's detection: [conductor]heartbeat_timeout (10 s here) plus
+#: [DEFAULT]hash_ring_reset_interval (3 s) of the APIs.
+DETECTION = 13
+#: What the takeover may add: [boot_config]takeover_interval (2 s), the
+#: preparation, and the APIs' next ring.
+TAKEOVER_BOUND = 10
+#: Nodes per replica.
+PER_REPLICA = 2
+
+
+@pytest.fixture(scope='module')
+def nodes(cluster):  # noqa: F811
+    """``{replica: [nodes]}``, all in ``clean wait``."""
+    nodes = {host: [cluster.client.create_node_on(host)
+                    for _ in range(PER_REPLICA)] for host in REPLICAS}
+    cluster.client.to_clean_wait([n for ns in nodes.values() for n in ns])
+    return nodes
+
+
+def served(around, replicas, node):  # noqa: F811
+    """``{replica: (status, body)}`` of the node's script through each."""
+    answers = {}
+    for replica in replicas:
+        status, body, _took = image_server(
+            around, replica, '/v1/boot/%s/boot.ipxe' % node.mac, timeout=15)
+        answers[replica] = (status, body)
+    return answers
+
+
+def names_image_server(body, around, host, node):  # noqa: F811
+    return ('kernel http://%s:%d/%s/deploy_kernel' % (
+        GUEST[host], around.http_port, node.uuid)).encode() in body
+
+
+def kill_replica(cluster, host):  # noqa: F811
+    """SIGKILL the replica's ironic, shim and httpd: a lost pod."""
+    c = cluster.conductors[host]
+    httpd = [p for p in cluster.processes
+             if p.name == 'httpd-%d' % c.index and p.alive()]
+    for proc in [c.process, c.shim] + httpd:
+        proc.kill()
+    return c
+
+
+def test_a_lost_replicas_waiting_nodes_are_served_by_their_new_owner(
+        cluster, nodes, around):  # noqa: F811
+    """Replica 3 SIGKILLed: within the ring's detection + TAKEOVER_BOUND,
+    every one of its waiting nodes is served, through any surviving
+    replica, the new owner's fresh script naming ITS image server; each
+    taken over once; a real UEFI iPXE VM powered on after the loss boots
+    the new owner's kernel."""
+    lost = kill_replica(cluster, REPLICAS[2])
+    killed = time.monotonic()
+    survivors = REPLICAS[:2]
+    timeline = {}
+    deadline = killed + DETECTION + TAKEOVER_BOUND + 20
+    waiting = {n.uuid: n for n in nodes[lost.host]}
+    answers = {}
+    while waiting and time.monotonic() < deadline:
+        for uuid, node in list(waiting.items()):
+            owner = cluster.owner(uuid)
+            if owner == lost.host:
+                continue
+            timeline.setdefault(uuid, {}).setdefault(
+                'moved', time.monotonic() - killed)
+            got = served(around, survivors, node)
+            for status, _body in got.values():
+                answers[status] = answers.get(status, 0) + 1
+            if all(status == 200 and names_image_server(body, around, owner,
+                                                        node)
+                   for status, body in got.values()):
+                timeline[uuid]['served'] = time.monotonic() - killed
+                timeline[uuid]['owner'] = owner
+                del waiting[uuid]
+        time.sleep(0.3)
+    print('\nreplica %s SIGKILLed; answers through the survivors while '
+          'waiting: %s' % (lost.host, answers))
+    for uuid, t in sorted(timeline.items()):
+        print('  node %s: ring moved it (API) +%.1f s, new owner %s served '
+              'it +%.1f s' % (uuid, t.get('moved', -1), t.get('owner'),
+                              t.get('served', -1)))
+    assert not waiting, 'never served by a new owner: %s' % list(waiting)
+    for uuid, t in timeline.items():
+        assert t['served'] < DETECTION + TAKEOVER_BOUND, (uuid, t)
+        new_owner = cluster.conductors[t['owner']]
+        # Once, by the new owner's shim, and what it serves is its file.
+        assert len(re.findall(r'Took over node %s in clean wait' % uuid,
+                              new_owner.shim.log())) == 1
+        body = cluster.written_config(uuid, new_owner.host)
+        assert served(around, survivors, waiting_node(nodes, uuid)) == {
+            r: (200, body) for r in survivors}
+    # The survivors' root scripts still link to the API (the shim's
+    # preparation rendered nothing of its own).
+    for host in survivors:
+        status, body, _took = image_server(around, host, '/boot.ipxe')
+        assert status == 200 and b'/v1/boot/' in body, host
+
+    node = nodes[lost.host][0]
+    new_owner = cluster.conductors[timeline[node.uuid]['owner']]
+    first = cluster.conductors[survivors[0]]
+    since = time.time()
+    kernel = '/%s/deploy_kernel' % node.uuid
+    owner_log = around.access_log(cluster, new_owner)
+
+    def got_kernel():
+        return [r for r in logs.access_log(owner_log, since)
+                if r.path == kernel and r.status == 200]
+
+    took = vm.boot([node.mac], around.image_server(first.host) +
+                   '/boot.ipxe', until=got_kernel, uefi=True,
+                   forwards=[(GUEST[h], around.http_port, h, around.http_port)
+                             for h in survivors],
+                   log_path=cluster.workdir + '/vm-failover.log')
+    print('UEFI iPXE VM %s: root script from %s, kernel from the new owner '
+          '%s in %.1f s' % (node.mac, first.host, new_owner.host, took))
+
+
+def waiting_node(nodes, uuid):
+    return next(n for ns in nodes.values() for n in ns if n.uuid == uuid)
+
+
+def test_a_replica_back_serves_no_file_of_its_former_ownership(
+        cluster, nodes, around):  # noqa: F811
+    """Replica 3 comes back with its old http_root, a planted stale script
+    in it: the ring moves its nodes back; the stale script is never served,
+    the replica prepares them again and serves the fresh one."""
+    back = cluster.conductors[REPLICAS[2]]
+    planted = {}
+    for node in nodes[back.host]:
+        path = os.path.join(back.http_root, node.uuid, 'config')
+        with open(path, 'wb') as f:
+            f.write(b'#!ipxe\necho STALE planted script\nsanboot\n')
+        old = time.time() - 3600
+        os.utime(path, (old, old))
+        planted[node.uuid] = path
+    back.shim = cluster.start_shim(back.host)
+    cluster._spawn_conductor(back)
+    around.start_httpd(cluster, back)
+    started = time.monotonic()
+    pending = {n.uuid: n for n in nodes[back.host]}
+    stale, answers = 0, {}
+    while pending and time.monotonic() < started + 90:
+        for uuid, node in list(pending.items()):
+            for status, body in served(around, REPLICAS, node).values():
+                answers[status] = answers.get(status, 0) + 1
+                stale += b'STALE' in body
+            if cluster.owner(uuid) != back.host:
+                continue
+            got = served(around, REPLICAS, node)
+            if all(s == 200 and names_image_server(b, around, back.host, node)
+                   for s, b in got.values()):
+                del pending[uuid]
+        time.sleep(0.3)
+    took = time.monotonic() - started
+    print('\nreplica %s back: its nodes served fresh by it after %.1f s; '
+          'answers meanwhile %s, stale %d' % (back.host, took, answers, stale))
+    assert stale == 0
+    assert not pending, list(pending)
+    for uuid, path in planted.items():
+        with open(path, 'rb') as f:
+            assert b'STALE' not in f.read()  # prepared again
+
+
+def test_a_replica_restarted_with_an_emptied_http_root(
+        cluster, nodes, around):  # noqa: F811
+    """Replica 2's pod recreated: ironic and shim stopped, its http_root
+    emptied, both started again: its waiting nodes are served again from
+    it within TAKEOVER_BOUND of its start."""
+    c = cluster.conductors[REPLICAS[1]]
+    mine = [n for ns in nodes.values() for n in ns
+            if cluster.owner(n.uuid) == c.host]
+    assert mine
+    c.process.stop()
+    c.shim.stop()
+    for entry in os.listdir(c.http_root):
+        path = os.path.join(c.http_root, entry)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+    c.shim = cluster.start_shim(c.host)
+    cluster._spawn_conductor(c)
+    started = time.monotonic()
+    pending = {n.uuid: n for n in mine}
+    answers = {}
+    while pending and time.monotonic() < started + 60:
+        for uuid, node in list(pending.items()):
+            got = served(around, REPLICAS, node)
+            for status, _body in got.values():
+                answers[status] = answers.get(status, 0) + 1
+            if all(s == 200 and names_image_server(b, around, c.host, node)
+                   for s, b in got.values()):
+                del pending[uuid]
+        time.sleep(0.3)
+    took = time.monotonic() - started
+    print('\nreplica %s restarted with an empty http_root: its %d waiting '
+          'nodes served again after %.1f s; answers meanwhile %s'
+          % (c.host, len(mine), took, answers))
+    assert not pending, list(pending)
+    assert took < TAKEOVER_BOUND + 20
