@@ -95,14 +95,23 @@ def _inspection_params(task, inspect_utils, interface):
     conf = cfg.CONF
     params = dict(utils.parse_kernel_params(
         conf.inspector.extra_kernel_params or ''))
-    params['ipa-inspection-callback-url'] = \
-        inspect_utils.get_inspection_callback(
-            deploy_utils.get_ironic_api_url())
+    params['ipa-inspection-callback-url'] = _inspection_callback(
+        inspect_utils, deploy_utils.get_ironic_api_url())
     if conf.inspector.force_dhcp:
         params.setdefault('ipa-collect-lldp', '1')
     if utils.fast_track_enabled(task.node):
         params['ipa-api-url'] = deploy_utils.get_ironic_api_url()
     return params
+
+
+def _inspection_callback(inspect_utils, api_url):
+    callback = getattr(inspect_utils, 'get_inspection_callback', None)
+    if callback is not None:
+        return callback(api_url)
+    # Ironic 2025.1 (29.x) computes it in AgentInspect itself, so.
+    url = api_url.rstrip('/')
+    return url + ('/continue_inspection' if url.endswith('/v1')
+                  else '/v1/continue_inspection')
 
 
 #: Each wait state and Ironic's preparation of its boot files.
