@@ -55,6 +55,8 @@ LOG = log.getLogger(__name__)
 
 #: A failed preparation is tried again after this many seconds.
 RETRY_FAILED = 10.0
+#: Seconds the first scan may hold up a process's start.
+FIRST_SCAN = 10.0
 #: Scans at most this often, however many misses wake it.
 MIN_GAP = 0.5
 
@@ -183,11 +185,25 @@ class Takeover:
     # -- the scan --------------------------------------------------------
 
     def start(self):
-        """Scan in a daemon thread until :meth:`stop`."""
+        """A first scan here, for at most :data:`FIRST_SCAN` seconds: a
+        process started while nodes wait serves none of their files until
+        it prepared them again, so it does that before it serves (call it
+        before the RPC server starts). Then scan in a daemon thread until
+        :meth:`stop`."""
         if not service.conductor_in_process():
             # A driver's first load renders the root configs: into a
             # private directory, before any task of ours loads one.
             dispatch.instantiate_boot_interfaces(cfg.CONF)
+        started = time.monotonic()
+        try:
+            prepared = self.scan(ironic_context.get_admin_context(),
+                                 deadline=started + FIRST_SCAN)
+        except Exception:
+            LOG.exception('The first takeover scan failed')
+        else:
+            LOG.info('First takeover scan: %(count)d waiting nodes prepared '
+                     'again in %(s).1f s', {'count': len(prepared),
+                                            's': time.monotonic() - started})
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name='boot-config-takeover')
         self._thread.start()
@@ -214,8 +230,9 @@ class Takeover:
             # A flood of misses must not become a flood of scans.
             self._stop.wait(max(0.0, MIN_GAP - (time.monotonic() - started)))
 
-    def scan(self, context):
-        """One round: follow the ring, then prepare what is not current.
+    def scan(self, context, deadline=None):
+        """One round: follow the ring, then prepare what is not current
+        (until ``deadline``, a ``time.monotonic()``: the rest next round).
 
         :returns: the UUIDs prepared.
         """
@@ -225,6 +242,9 @@ class Takeover:
         waiting = dbapi.get_instance().get_nodeinfo_list(
             columns=_COLUMNS, filters={'provision_state_in': list(PREPARE)})
         for row in waiting:
+            if deadline is not None and time.monotonic() > deadline:
+                self.wake()
+                break
             node = _Row(*row)
             if self._needs_preparing(rings, node) and \
                     self._prepare(context, rings, node):

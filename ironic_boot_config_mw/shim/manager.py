@@ -47,8 +47,11 @@ class ShimManager:
         """Nothing to prepare (Ironic's service base calls it)."""
 
     def init_host(self, admin_context=None):
-        """Start the takeover of waiting nodes (Ironic's service base calls
-        it once the service runs)."""
+        """Nothing to start (Ironic's service base calls it)."""
+
+    def _start(self):
+        """Start the takeover of waiting nodes: before the RPC server
+        (private: the RPC servers publish every public method)."""
         if self._takeover is not None:
             self._takeover.start()
 

@@ -40,6 +40,7 @@ class ShimRPCService(rpc_service.BaseRPCService):
             for opt in bc_conf.json_rpc_opts():
                 CONF.set_override(opt.dest, getattr(group, opt.dest),
                                   'json_rpc')
+        self.manager._start()
         super()._real_start()
         if CONF.rpc_transport == 'json-rpc':
             _size_json_rpc_server(getattr(self.rpcserver, 'server', None))
