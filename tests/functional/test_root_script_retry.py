@@ -39,8 +39,12 @@ def cluster(launch):
                 deploy_kernel=vm.IPXE_KERNEL,
                 extra_conf={
                     'pxe': {'ipxe_fallback_script': 'fallback.ipxe'},
+                    # The test makes a script late by hand: without the
+                    # takeover, which would write it again at the miss
+                    # (test_failover.py covers the two together).
                     'boot_config': {'root_script_retries': str(RETRIES),
-                                    'root_script_retry_delay': str(DELAY)}},
+                                    'root_script_retry_delay': str(DELAY),
+                                    'takeover_interval': '0'}},
                 ) as c:
         c.serve_http()
         with open(os.path.join(c.conductors[A].http_root,
