@@ -61,6 +61,28 @@ def names_image_server(body, around, host, node):  # noqa: F811
         GUEST[host], around.http_port, node.uuid)).encode() in body
 
 
+def until_served_by(around, nodes, host, bound):  # noqa: F811
+    """Ask for each node through every replica until every answer is 200
+    naming ``host``'s image server (bounded): ``(seconds, {status: count},
+    every body seen)``."""
+    started = time.monotonic()
+    pending = {n.uuid: n for n in nodes}
+    answers, bodies = {}, []
+    while pending and time.monotonic() < started + bound:
+        for uuid, node in list(pending.items()):
+            got = served(around, REPLICAS, node)
+            for status, body in got.values():
+                answers[status] = answers.get(status, 0) + 1
+                bodies.append(body)
+            if all(s == 200 and names_image_server(b, around, host, node)
+                   for s, b in got.values()):
+                del pending[uuid]
+        time.sleep(0.3)
+    assert not pending, 'not served by %s within %d s: %s' % (
+        host, bound, list(pending))
+    return time.monotonic() - started, answers, bodies
+
+
 def kill_replica(cluster, host):  # noqa: F811
     """SIGKILL the replica's ironic, shim and httpd: a lost pod."""
     c = cluster.conductors[host]
@@ -165,26 +187,12 @@ def test_a_replica_back_serves_no_file_of_its_former_ownership(
     back.shim = cluster.start_shim(back.host)
     cluster._spawn_conductor(back)
     around.start_httpd(cluster, back)
-    started = time.monotonic()
-    pending = {n.uuid: n for n in nodes[back.host]}
-    stale, answers = 0, {}
-    while pending and time.monotonic() < started + 90:
-        for uuid, node in list(pending.items()):
-            for status, body in served(around, REPLICAS, node).values():
-                answers[status] = answers.get(status, 0) + 1
-                stale += b'STALE' in body
-            if cluster.owner(uuid) != back.host:
-                continue
-            got = served(around, REPLICAS, node)
-            if all(s == 200 and names_image_server(b, around, back.host, node)
-                   for s, b in got.values()):
-                del pending[uuid]
-        time.sleep(0.3)
-    took = time.monotonic() - started
+    took, answers, bodies = until_served_by(around, nodes[back.host],
+                                            back.host, bound=90)
+    stale = sum(b'STALE' in body for body in bodies)
     print('\nreplica %s back: its nodes served fresh by it after %.1f s; '
           'answers meanwhile %s, stale %d' % (back.host, took, answers, stale))
     assert stale == 0
-    assert not pending, list(pending)
     for uuid, path in planted.items():
         with open(path, 'rb') as f:
             assert b'STALE' not in f.read()  # prepared again
@@ -209,23 +217,10 @@ def test_a_replica_restarted_with_an_emptied_http_root(
             os.unlink(path)
     c.shim = cluster.start_shim(c.host)
     cluster._spawn_conductor(c)
-    started = time.monotonic()
-    pending = {n.uuid: n for n in mine}
-    answers = {}
-    while pending and time.monotonic() < started + 60:
-        for uuid, node in list(pending.items()):
-            got = served(around, REPLICAS, node)
-            for status, _body in got.values():
-                answers[status] = answers.get(status, 0) + 1
-            if all(s == 200 and names_image_server(b, around, c.host, node)
-                   for s, b in got.values()):
-                del pending[uuid]
-        time.sleep(0.3)
-    took = time.monotonic() - started
+    took, answers, _bodies = until_served_by(around, mine, c.host, bound=60)
     print('\nreplica %s restarted with an empty http_root: its %d waiting '
           'nodes served again after %.1f s; answers meanwhile %s'
           % (c.host, len(mine), took, answers))
-    assert not pending, list(pending)
     assert took < TAKEOVER_BOUND + 20
 
 
