@@ -30,6 +30,7 @@ The node's state machine and timeouts stay Ironic's: nothing here moves a
 node, powers it or touches its network.
 """
 
+import collections
 import threading
 import time
 
@@ -144,7 +145,7 @@ class Takeover:
         self._interval = interval
         self._started = time.time()
         self._rings = None        # the ring the last scan saw
-        self._since = {}          # uuid -> when this host gained it
+        self._owned = {}          # uuid -> since when, None: always
         self._not_mine = set()    # uuids the ring gives to another host
         self._prepared = {}       # uuid -> the wait entry prepared
         self._failed = {}         # uuid -> (entry, when)
@@ -160,7 +161,7 @@ class Takeover:
         if config.written_at is None:
             return  # not a file: produced now
         with self._lock:
-            since = self._since.get(node_id)
+            since = self._owned.get(node_id)
             not_mine = node_id in self._not_mine
         if not_mine:
             self.wake()
@@ -237,50 +238,56 @@ class Takeover:
         :returns: the UUIDs prepared.
         """
         rings = hash_ring.HashRingManager(cache=False).ring
-        self._follow_ring(rings)
+        nodes = read_nodes()
+        self.follow(rings, nodes)
         prepared = []
-        waiting = dbapi.get_instance().get_nodeinfo_list(
-            columns=_COLUMNS, filters={'provision_state_in': list(PREPARE)})
-        for row in waiting:
+        for node in nodes:
+            if node.provision_state not in PREPARE:
+                continue
             if deadline is not None and time.monotonic() > deadline:
                 self.wake()
                 break
-            node = _Row(*row)
             if self._needs_preparing(rings, node) and \
                     self._prepare(context, rings, node):
                 prepared.append(node.uuid)
         return prepared
 
-    def _follow_ring(self, rings):
-        """Record which nodes this host gained since the last scan."""
-        members = _members(rings)
-        if self._rings is not None and members == _members(self._rings):
-            return
+    def follow(self, rings, nodes):
+        """Record which of ``nodes`` are this host's and since when.
+
+        Every node at every scan, not only when the ring's members change:
+        a node moves with its driver or conductor group too, and a node
+        enrolled since the ring last changed must be known as another
+        host's when the ring moves it here (else its file there, of no
+        ownership of this host, would pass as current).
+        """
         now = time.time()
-        nodes = dbapi.get_instance().get_nodeinfo_list(
-            columns=['uuid', 'driver', 'conductor_group', 'provision_state'])
-        since, not_mine, gained = {}, set(), 0
+        first = self._rings is None
+        owned, not_mine, gained = {}, set(), 0
+        for node in nodes:
+            if not self._mine(rings, node):
+                not_mine.add(node.uuid)
+            elif node.uuid in self._owned:
+                owned[node.uuid] = self._owned[node.uuid]
+            elif node.uuid in self._not_mine:
+                owned[node.uuid] = now
+                gained += 1
+            elif first and node.provision_state in PREPARE:
+                # At start, a waiting node's files may be of an earlier
+                # ownership: the process was not there to see.
+                owned[node.uuid] = self._started
+            else:
+                # Enrolled since the last scan, this host's: its files
+                # can only be of this ownership.
+                owned[node.uuid] = None
         with self._lock:
-            for uuid, driver, group, state in nodes:
-                node = _Row(uuid, driver, group, state)
-                if not self._mine(rings, node):
-                    not_mine.add(uuid)
-                elif self._rings is None:
-                    # At start, a waiting node's files may be of an earlier
-                    # ownership: the process was not there to see.
-                    if state in PREPARE:
-                        since[uuid] = self._started
-                elif not self._mine(self._rings, node):
-                    since[uuid] = now
-                    gained += 1
-                elif uuid in self._since:
-                    since[uuid] = self._since[uuid]
-            self._since, self._not_mine = since, not_mine
-        if self._rings is not None:
-            LOG.info('Hash ring changed: conductor %(host)s gained '
-                     '%(gained)d nodes (%(mine)d of %(all)d are its own)',
+            self._owned, self._not_mine = owned, not_mine
+        if gained or (not first and _members(rings) != _members(
+                self._rings)):
+            LOG.info('Hash ring: conductor %(host)s gained %(gained)d nodes '
+                     '(%(mine)d of %(all)d are its own)',
                      {'host': self.host, 'gained': gained,
-                      'mine': len(nodes) - len(not_mine), 'all': len(nodes)})
+                      'mine': len(owned), 'all': len(nodes)})
         self._rings = rings
 
     def _mine(self, rings, node):
@@ -306,7 +313,7 @@ class Takeover:
         if provider is None:
             return False  # nothing of a file to be current
         written_at = provider.written_at(node)
-        since = self._since.get(node.uuid)
+        since = self._owned.get(node.uuid)
         return written_at is None or (since is not None
                                       and written_at < since)
 
@@ -349,15 +356,14 @@ class Takeover:
         return True
 
 
-class _Row:
-    """A node as the scan reads it."""
+#: A node as a scan reads it.
+_Row = collections.namedtuple('_Row', _COLUMNS)
 
-    __slots__ = _COLUMNS
 
-    def __init__(self, *values):
-        for name, value in zip(_COLUMNS, values + (None,) * (
-                len(_COLUMNS) - len(values))):
-            setattr(self, name, value)
+def read_nodes():
+    """Every node, as a scan reads it (one SELECT)."""
+    return [_Row(*row) for row in
+            dbapi.get_instance().get_nodeinfo_list(columns=_COLUMNS)]
 
 
 def _entry(node):

@@ -77,6 +77,10 @@ def nodes_of(make_node, host, count=1, **fields):
     raise AssertionError('no node for %s in 100 tries' % host)
 
 
+def follow(t):
+    t.follow(rings(), takeover.read_nodes())
+
+
 def config(written_at):
     return base.BootConfig(b'#!ipxe\n', 'text/plain', written_at)
 
@@ -96,7 +100,7 @@ def test_at_start_only_files_written_since_are_current(
     waiting, = nodes_of(make_node, ME)
     active, = nodes_of(make_node, ME, provision_state='active')
     t = takeover.Takeover(ME, registry, 2)
-    t._follow_ring(rings())
+    follow(t)
     before = time.time() - 60
     with pytest.raises(exception.BootConfigNotFound,
                        match='before this conductor took the node over'):
@@ -112,7 +116,7 @@ def test_a_node_of_another_conductor_is_refused(conductors, make_node,
                                                 registry):
     theirs, = nodes_of(make_node, OTHER)
     t = takeover.Takeover(ME, registry, 2)
-    t._follow_ring(rings())
+    follow(t)
     with pytest.raises(exception.BootConfigNotFound,
                        match='not this conductor'):
         t.check(theirs.uuid, config(time.time()))
@@ -123,11 +127,11 @@ def test_a_gained_node_serves_only_files_written_after_the_gain(
     gained = nodes_of(make_node, OTHER, count=2,
                       provision_state='available')
     t = takeover.Takeover(ME, registry, 2)
-    t._follow_ring(rings())
+    follow(t)
     conductors(OTHER)
     written = time.time()
     time.sleep(0.01)
-    t._follow_ring(rings())
+    follow(t)
     for node in gained:
         with pytest.raises(exception.BootConfigNotFound,
                            match='before this conductor took'):
@@ -135,12 +139,43 @@ def test_a_gained_node_serves_only_files_written_after_the_gain(
         t.check(node.uuid, config(time.time()))
 
 
+def test_a_node_enrolled_since_the_ring_changed_is_followed_too(
+        conductors, make_node, registry):
+    # Seen in a rolling restart: a node enrolled after the ring's last
+    # change was known neither as another host's nor as gained, and the
+    # file a former ownership left here was served once the ring moved it.
+    t = takeover.Takeover(ME, registry, 2)
+    follow(t)
+    theirs, = nodes_of(make_node, OTHER, provision_state='available')
+    follow(t)  # a scan; the ring as it was
+    written = time.time()
+    conductors(OTHER)  # the ring gives it to ME; no scan yet
+    with pytest.raises(exception.BootConfigNotFound,
+                       match='not this conductor'):
+        t.check(theirs.uuid, config(written))
+    time.sleep(0.01)
+    follow(t)
+    with pytest.raises(exception.BootConfigNotFound,
+                       match='before this conductor took'):
+        t.check(theirs.uuid, config(written))
+    t.check(theirs.uuid, config(time.time()))
+
+
+def test_a_node_enrolled_here_serves_its_files(conductors, make_node,
+                                               registry):
+    t = takeover.Takeover(ME, registry, 2)
+    follow(t)
+    mine, = nodes_of(make_node, ME, provision_state='available')
+    follow(t)
+    t.check(mine.uuid, config(time.time() - 3600))
+
+
 def test_no_change_of_the_ring_keeps_what_was_current(
         conductors, make_node, registry):
     mine, = nodes_of(make_node, ME, provision_state='available')
     t = takeover.Takeover(ME, registry, 2)
-    t._follow_ring(rings())
-    t._follow_ring(rings())
+    follow(t)
+    follow(t)
     t.check(mine.uuid, config(time.time() - 3600))
 
 
@@ -214,7 +249,7 @@ def test_a_failed_preparation_is_tried_again_later_not_at_every_scan(
 def test_a_miss_wakes_the_scan(conductors, make_node, registry):
     node, = nodes_of(make_node, ME)
     t = takeover.Takeover(ME, registry, 2)
-    t._follow_ring(rings())
+    follow(t)
     context = ironic_context.get_admin_context()
     with pytest.raises(exception.BootConfigNotFound):
         dispatch.get_boot_config(context, node.uuid, 'boot.ipxe', registry,
