@@ -17,12 +17,17 @@ Per ring host (the conductor's entry on Ironic's hash ring):
   (half-open) while the others keep failing; its success closes the
   circuit, its failure opens it for another ``retry_interval``.
 * **suspect**: a hung shim (SIGSTOPped, or its host's kernel still
-  accepting connections) fails only by a read timeout. While a call to a
-  host has been pending longer than ``connect_timeout`` (a shim answers in
-  milliseconds), new calls to it fail at once; a call that starts while
-  another to the same host is pending may wait half of ``connect_timeout``
-  at most (:attr:`Call.timeout`), and once one such call timed out, new
-  calls fail at once until the pending one ends. A hung shim so holds one
+  accepting connections) fails only by a read timeout. It is *quiet*: it
+  answered nothing since its oldest pending call started. While a quiet
+  host's oldest call has been pending longer than ``connect_timeout`` (a
+  shim answers in milliseconds), new calls to it fail at once; a call that
+  starts beside a quiet host's pending one may wait half of
+  ``connect_timeout`` at most (:attr:`Call.timeout`), and once one such
+  call timed out, new calls fail at once until the pending one ends. A
+  busy shim answers other calls meanwhile: its calls keep the whole
+  ``rpc_timeout`` (measured: with the short wait for every call beside
+  another, a flood through two boot API processes got the 404 for calls
+  that took 0.5 s while the shim answered hundreds). A hung shim so holds one
   thread for at most the RPC timeout, and another once for at most half a
   ``connect_timeout``: less than a request waits for a slot of the cap
   (``max_concurrent_wait``, 1 s by default), so the requests queued behind
@@ -72,11 +77,12 @@ class Call:
 
 
 class _Shim:
-    __slots__ = ('pending', 'opened', 'since', 'retry_at', 'trial',
-                 'refused', 'suspect', 'cut_short')
+    __slots__ = ('pending', 'answered', 'opened', 'since', 'retry_at',
+                 'trial', 'refused', 'suspect', 'cut_short')
 
     def __init__(self):
         self.pending = {}       # Call -> when it started (monotonic)
+        self.answered = 0.0     # when a call last ended answered
         self.opened = None      # monotonic time it opened; None: closed
         self.since = None       # the same, for people (wall clock)
         self.retry_at = 0.0
@@ -120,7 +126,9 @@ class Circuit:
                     raise self._unavailable(host, shim.since,
                                             'its last call failed')
                 trial = True
-            elif shim.pending:
+            quiet = bool(shim.pending) and \
+                shim.answered < min(shim.pending.values())
+            if shim.opened is None and quiet:
                 oldest = min(shim.pending.values())
                 if now - oldest > self.connect_timeout or shim.cut_short:
                     shim.refused += 1
@@ -140,7 +148,7 @@ class Circuit:
             # (measured: with the whole connect_timeout, the requests that
             # waited for a slot at that moment got the 404).
             call = Call(host, now, self.connect_timeout / 2
-                        if shim.pending and not trial else None, trial)
+                        if quiet and not trial else None, trial)
             shim.pending[call] = now
             if trial:
                 shim.trial = call
@@ -159,6 +167,7 @@ class Circuit:
                 shim.suspect = shim.cut_short = False
             if not failed:
                 shim.cut_short = False
+                shim.answered = self._clock()
                 self._close(call.host, shim)
             elif call.timeout is not None and isinstance(
                     error, (TimeoutError, messaging.MessagingTimeout)):

@@ -333,10 +333,18 @@ def test_a_shim_stopped_mid_storm(cluster, many, balanced):
                   for mac in many[B][:4]]
     finally:
         shim.signal_group(signal.SIGCONT)
+        continued = time.monotonic()
         storm.join(60)
+    # Back: each process serves its nodes again once a trial call answers
+    # (one per shim_retry_interval; one pending then may wait rpc_timeout).
+    for url in balanced.urls:
+        net.wait_for(lambda: boot(url, many[B][0]).status_code == 200,
+                     2 * RPC_TIMEOUT + 10, 'the shim of %s back' % B)
+    back = time.monotonic() - continued
     describe('the other conductor\'s nodes, meanwhile', results)
-    print('stopped shim\'s nodes: %s' % [
-        (r.status_code, round(took, 2)) for r, took in probes])
+    print('stopped shim\'s nodes: %s; served again by both processes %.1f '
+          's after SIGCONT' % ([(r.status_code, round(took, 2))
+                                for r, took in probes], back))
     for resp, took in probes:
         assert (resp.status_code, resp.content) == (404, NOT_FOUND)
         assert took < RPC_TIMEOUT + 1

@@ -216,6 +216,32 @@ def test_a_hung_shim_holds_one_call_beside_it_fail_at_once(port, servers):
     assert breaker.is_open(A)
 
 
+def test_a_busy_shim_is_not_a_hung_one(port, servers):
+    """A slow call beside which the shim answers others: the calls beside
+    it keep the whole timeout, and none is refused."""
+    calls = []
+
+    def answer(params):
+        calls.append(params)
+        if len(calls) == 1:
+            time.sleep(1.0)   # longer than connect_timeout
+        return ['text/plain', 'b2s=']
+    servers.append(FakeShim(A, port, answer))
+    breaker = circuit.Circuit(connect_timeout=0.4, retry_interval=60)
+    rpc = client(timeout=3.0, connect_timeout=0.4)
+    slow, slow_result = in_thread(ask, breaker, rpc, A)
+    time.sleep(0.05)
+    assert ask(breaker, rpc, A)[0] == ['text/plain', 'b2s=']  # answered
+    time.sleep(0.5)   # the slow call now pending > connect_timeout
+    call = breaker.enter(A)
+    assert call.timeout is None   # not cut short: the shim answers
+    breaker.leave(call)
+    assert ask(breaker, rpc, A)[0] == ['text/plain', 'b2s=']
+    slow.join(5)
+    assert slow_result[0][0] == ['text/plain', 'b2s=']
+    assert not breaker.is_open(A)
+
+
 def test_recovers_with_the_first_trial_after_retry_interval(port, servers):
     breaker = circuit.Circuit(0.2, retry_interval=0.3)
     rpc = client()
