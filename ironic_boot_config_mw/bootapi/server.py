@@ -9,8 +9,10 @@ as Ironic's API does, on ``unix_socket`` (mode ``unix_socket_mode``).
 """
 
 import os
+import select
 import threading
 
+from cheroot import connections
 from cheroot import wsgi
 from ironic.common import utils as ironic_utils
 from oslo_log import log
@@ -19,6 +21,33 @@ from oslo_utils import netutils
 LOG = log.getLogger(__name__)
 
 NAME = 'ironic-boot-config-api'
+#: Connections accepted at most per wake-up of cheroot's selector.
+ACCEPT_BATCH = 64
+
+
+class _DrainingConnections(connections.ConnectionManager):
+    """cheroot's, but each wake-up of its selector accepts every connection
+    the kernel queued (up to ACCEPT_BATCH), not one.
+
+    cheroot accepts one connection per pass of its selector loop, a thread
+    that competes for the GIL with every busy worker: when a rack connects
+    at once, the last connections wait seconds to be accepted while the
+    first ones are served again and again (measured: 256 connections, p50
+    0.25 s, p99 7 s, the slowest 9.9 s, while the application took 0.9 s
+    at most).
+    """
+
+    def _from_server_socket(self, server_socket):
+        first = super()._from_server_socket(server_socket)
+        for _ in range(ACCEPT_BATCH - 1):
+            if first is None or not select.select([server_socket], [], [],
+                                                  0)[0]:
+                break
+            more = super()._from_server_socket(server_socket)
+            if more is None:
+                break
+            self.server.process_conn(more)
+        return first
 
 
 class BootAPIServer:
@@ -48,6 +77,11 @@ class BootAPIServer:
     def start(self):
         """Bind (OSError if it cannot) and serve."""
         self.server.prepare()
+        # NOTE: cheroot builds its connection manager in prepare(); none
+        # of its options makes it accept more than one at a time.
+        one_at_a_time = self.server._connections
+        self.server._connections = _DrainingConnections(self.server)
+        one_at_a_time.close()
         if self._unix_socket and self._socket_mode is not None:
             os.chmod(self._unix_socket, self._socket_mode)
         self._thread = threading.Thread(target=self.server.serve,

@@ -8,9 +8,12 @@ takeover; each replica's shim prepares the waiting nodes its conductor
 gained, and serves no file written before it gained them.
 """
 
+import collections
 import os
+import random
 import re
 import shutil
+import threading
 import time
 
 import pytest
@@ -23,6 +26,7 @@ from tests.functional.test_metal3_ha import image_server
 from tests.harness import client
 from tests.harness import config
 from tests.harness import logs
+from tests.harness import net
 from tests.harness import vm
 
 pytestmark = pytest.mark.slow
@@ -209,12 +213,7 @@ def test_a_replica_restarted_with_an_emptied_http_root(
     assert mine
     c.process.stop()
     c.shim.stop()
-    for entry in os.listdir(c.http_root):
-        path = os.path.join(c.http_root, entry)
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        else:
-            os.unlink(path)
+    empty(c.http_root)
     c.shim = cluster.start_shim(c.host)
     cluster._spawn_conductor(c)
     took, answers, _bodies = until_served_by(around, mine, c.host, bound=60)
@@ -222,6 +221,232 @@ def test_a_replica_restarted_with_an_emptied_http_root(
           'nodes served again after %.1f s; answers meanwhile %s'
           % (c.host, len(mine), took, answers))
     assert took < TAKEOVER_BOUND + 20
+
+
+def empty(directory):
+    """As a new pod's emptyDir: nothing left in ``directory``."""
+    for entry in os.listdir(directory):
+        path = os.path.join(directory, entry)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+
+
+# -- a rolling restart during a storm ----------------------------------------
+
+#: Nodes added for the storm (beside the module's PER_REPLICA per replica).
+STORM_NODES = 18
+#: A machine asks again this many seconds later (uniform), as the root
+#: script's rounds and reboots make it ask.
+ASK_EVERY = (0.5, 1.5)
+
+
+class Pod:
+    """A replica's pod in the recipe's variant for boot storms
+    (recipes/metal3.rst): ironic, its shim, ironic-boot-config-api on a
+    unix socket of the pod, httpd (image server and TLS API) and an image
+    server passing /v1/boot/ to the boot API process."""
+
+    def __init__(self, cluster, around, host):  # noqa: F811
+        self.cluster, self.around = cluster, around
+        self.c = cluster.conductors[host]
+        self.host = host
+        self.socket = os.path.join(cluster.workdir,
+                                   'boot-api-%d.sock' % self.c.index)
+        self.port = net.free_port(host)   # the image server for /v1/boot/
+        self.started = 0
+        self.processes = []
+        self.down = []                    # (stopped, ready) monotonic
+
+    def start_boot_side(self):
+        """The boot API process and the image server in front of it."""
+        self.started += 1
+        _url, boot_api = self.cluster.start_boot_api(
+            'boot-api-%d-%d' % (self.c.index, self.started),
+            {'boot_config_api': {'unix_socket': self.socket,
+                                 'unix_socket_mode': '0666'}},
+            conductor=self.host)
+        httpd = self.around.start_httpd(
+            self.cluster, self.c, name='httpd-boot-api-%d' % self.c.index,
+            env={'IRONIC_BOOT_CONFIG_API': 'unix:' + self.socket,
+                 'HTTP_PORT': self.port})
+        self.processes = [boot_api, httpd]
+        # Ready: its first health checks are done (the probe's 503 before).
+        net.wait_for(lambda: self.health().status == 200, 30,
+                     'the boot API of %s to be ready' % self.host)
+
+    def restart(self):
+        """The pod recreated: each container stopped (SIGTERM), /shared
+        (the http_root) empty, each started again; returns once ready (its
+        conductor registered, its shim listening, its boot API's /health
+        200)."""
+        stopped = time.monotonic()
+        httpd = [p for p in self.cluster.processes
+                 if p.name == 'httpd-%d' % self.c.index and p.alive()]
+        for proc in self.processes + httpd + [self.c.process, self.c.shim]:
+            proc.stop()
+        empty(self.c.http_root)
+        self.c.shim = self.cluster.start_shim(self.host)
+        self.cluster._spawn_conductor(self.c)
+        self.around.start_httpd(self.cluster, self.c)
+        self.start_boot_side()
+        self.cluster.wait_ready()
+        self.down.append((stopped, time.monotonic()))
+
+    def health(self):
+        return client.unix_request(self.socket, '/health', timeout=5)
+
+    def was_down(self, start, end):
+        return any(start < ready and end > stopped
+                   for stopped, ready in self.down)
+
+    def boot(self, mac):
+        return client.raw_request(self.host, self.port,
+                                  '/v1/boot/%s/boot.ipxe' % mac, timeout=15)
+
+
+class Storm:
+    """Each machine asks for its script through the replicas in turn, again
+    ASK_EVERY seconds later, until :meth:`stop`; each pod's /health is
+    polled every 0.25 s meanwhile. Records ``(start, end, pod, mac,
+    status or None, body)`` and ``(start, end, pod, status, seconds)``."""
+
+    def __init__(self, pods, nodes):
+        self.pods, self.nodes = pods, nodes
+        self.answers, self.probes = [], []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._machine, args=(n, i))
+                         for i, n in enumerate(nodes)]
+        self._threads += [threading.Thread(target=self._probe, args=(p,))
+                          for p in pods]
+
+    def __enter__(self):
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(30)
+
+    def _machine(self, node, index):
+        rng = random.Random(index)
+        turn = index
+        while not self._stop.is_set():
+            pod = self.pods[turn % len(self.pods)]
+            turn += 1
+            start = time.monotonic()
+            try:
+                resp = pod.boot(node.mac)
+                status, body = resp.status, resp.body
+            except OSError:
+                status, body = None, b''
+            self.answers.append((start, time.monotonic(), pod, node, status,
+                                 body))
+            self._stop.wait(rng.uniform(*ASK_EVERY))
+
+    def _probe(self, pod):
+        while not self._stop.is_set():
+            start = time.monotonic()
+            try:
+                resp = pod.health()
+                status, took = resp.status, resp.seconds
+            except OSError:
+                status, took = None, time.monotonic() - start
+            self.probes.append((start, time.monotonic(), pod, status, took))
+            self._stop.wait(0.25)
+
+
+def test_a_rolling_restart_during_a_storm(cluster, nodes, around):  # noqa
+    """Every replica's pod recreated in turn (SIGTERM, /shared emptied, the
+    next once it is ready) while the module's and STORM_NODES more waiting
+    machines ask for their scripts through every replica's boot API
+    process, and every replica holds a planted stale script for each node
+    it does not own: no answer of a running pod but 200 or the 404, no
+    stale script ever, each machine served 200 after the last restart, and
+    each running boot API's /health 200 in under 1 s throughout."""
+    more = [cluster.client.create_node() for _ in range(STORM_NODES)]
+    cluster.client.to_clean_wait(more)
+    machines = [n for ns in nodes.values() for n in ns] + more
+    for node in machines:
+        owner = cluster.owner(node.uuid)
+        for c in cluster.conductors.values():
+            if c.host != owner:
+                plant_stale(c.http_root, node.uuid)
+    pods = [Pod(cluster, around, host) for host in REPLICAS]
+    for pod in pods:
+        pod.start_boot_side()
+    began = time.monotonic()
+    with Storm(pods, machines) as storm:
+        time.sleep(3)
+        restarts = []
+        for pod in pods:
+            pod.restart()
+            restarts.append((pod.host, pod.down[-1][1] - pod.down[-1][0]))
+            time.sleep(3)
+        last_ready = time.monotonic()
+        # Every machine served 200 again, by its owner, from every pod.
+        served_again = {}
+        deadline = last_ready + TAKEOVER_BOUND + 20
+        while len(served_again) < len(machines) and \
+                time.monotonic() < deadline:
+            for start, _end, _pod, node, status, body in list(
+                    storm.answers):
+                if start > last_ready and status == 200 and \
+                        node.uuid not in served_again:
+                    served_again[node.uuid] = start - last_ready
+            time.sleep(0.5)
+        time.sleep(2)
+    running = [a for a in storm.answers if not a[2].was_down(a[0], a[1])]
+    statuses = collections.Counter(a[4] for a in running)
+    stale = [a for a in storm.answers if b'STALE' in a[5]]
+    probes = [p for p in storm.probes if not p[2].was_down(p[0], p[1])]
+    slowest = max(p[4] for p in probes)
+    longest = longest_without_200(storm.answers, machines, began)
+    print('\nrolling restart of %s during a storm of %d machines: %d '
+          'answers from running pods %s, stale %d; pods down for %s s; '
+          'every machine served 200 again %.1f s after the last pod was '
+          'ready; longest time a machine went without a 200: %.1f s; '
+          '/health of running boot APIs: %d probes, %s, slowest %.3f s'
+          % (', '.join(REPLICAS), len(machines), len(running),
+             dict(statuses), len(stale),
+             {h: round(t, 1) for h, t in restarts},
+             max(served_again.values() or [-1]), longest, len(probes),
+             dict(collections.Counter(p[3] for p in probes)), slowest))
+    assert not stale
+    assert set(statuses) <= {200, 404}, statuses
+    missing = [n.uuid for n in machines if n.uuid not in served_again]
+    assert not missing, 'never served after the restarts: %s' % missing
+    assert {p[3] for p in probes} == {200}
+    assert slowest < 1.0
+    for node in machines:
+        owner = cluster.owner(node.uuid)
+        for pod in pods:
+            resp = pod.boot(node.mac)
+            assert (resp.status, resp.body) == (
+                200, cluster.written_config(node.uuid, owner)), pod.host
+
+
+def plant_stale(http_root, uuid):
+    """A script of an earlier operation, as a former owner leaves it."""
+    os.makedirs(os.path.join(http_root, uuid), exist_ok=True)
+    with open(os.path.join(http_root, uuid, 'config'), 'wb') as f:
+        f.write(b'#!ipxe\necho STALE planted script\nsanboot\n')
+
+
+def longest_without_200(answers, machines, began):
+    """The longest time any machine went without a 200 after ``began``."""
+    longest = 0.0
+    for node in machines:
+        last = began
+        for start, end, _pod, answered, status, _body in sorted(
+                answers, key=lambda a: a[0]):
+            if answered is node and status == 200:
+                longest = max(longest, end - last)
+                last = end
+    return longest
 
 
 # -- every wait state --------------------------------------------------------

@@ -3,6 +3,7 @@
 import hashlib
 import http.client
 import os
+import socket
 import time
 import typing
 
@@ -348,6 +349,31 @@ def raw_request(host, port, path, method='GET', source=None, timeout=30,
         for name, value in headers:
             conn.putheader(name, value)
         conn.endheaders()
+        resp = conn.getresponse()
+        return RawResponse(resp.status, dict(resp.getheaders()), resp.read(),
+                           time.monotonic() - started)
+    finally:
+        conn.close()
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, socket_path, timeout):
+        super().__init__('localhost', timeout=timeout)
+        self._socket_path = socket_path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self._socket_path)
+
+
+def unix_request(socket_path, path, timeout=5):
+    """GET ``path`` from the server on the unix socket ``socket_path``, as
+    a probe does it (``curl --unix-socket``): a RawResponse."""
+    started = time.monotonic()
+    conn = _UnixConnection(socket_path, timeout)
+    try:
+        conn.request('GET', path)
         resp = conn.getresponse()
         return RawResponse(resp.status, dict(resp.getheaders()), resp.read(),
                            time.monotonic() - started)

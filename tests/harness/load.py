@@ -83,6 +83,9 @@ def run(base_url, paths, duration=10, connections=16, threads=2,
         'requests': int(re.search(r'(\d+) requests in', out).group(1)),
         'p50': _ms(re.search(r'^\s+50%\s+(\S+)', out, re.M).group(1)),
         'p99': _ms(re.search(r'^\s+99%\s+(\S+)', out, re.M).group(1)),
+        # The slowest answered request (wrk's Thread Stats: avg, stdev, max).
+        'max': _ms(re.search(r'^\s+Latency\s+\S+\s+\S+\s+(\S+)', out,
+                             re.M).group(1)),
         'non2xx': 0, 'socket_errors': 0, 'timeouts': 0, 'raw': out,
         'statuses': {int(status): int(count) for status, count in
                      re.findall(r'^status (\d+) (\d+)$', out, re.M)},

@@ -152,6 +152,9 @@ def test_server_on_tcp_sized_as_configured(ironic_db):
     assert svc.server.requests.min == 4
     svc.start()
     try:
+        # Accepting every queued connection at a wake-up of the selector.
+        assert isinstance(svc.server._connections,
+                          server_mod._DrainingConnections)
         status, _body, name = _get(http.client.HTTPConnection(
             '127.0.0.1', port, timeout=5))
     finally:
