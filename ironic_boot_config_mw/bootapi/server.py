@@ -79,9 +79,13 @@ class BootAPIServer:
         self.server.prepare()
         # NOTE: cheroot builds its connection manager in prepare(); none
         # of its options makes it accept more than one at a time.
-        one_at_a_time = self.server._connections
-        self.server._connections = _DrainingConnections(self.server)
-        one_at_a_time.close()
+        one_at_a_time = getattr(self.server, '_connections', None)
+        if isinstance(one_at_a_time, connections.ConnectionManager):
+            self.server._connections = _DrainingConnections(self.server)
+            one_at_a_time.close()
+        else:
+            LOG.warning('This cheroot has no connection manager we know: '
+                        'it accepts one connection at a time')
         if self._unix_socket and self._socket_mode is not None:
             os.chmod(self._unix_socket, self._socket_mode)
         self._thread = threading.Thread(target=self.server.serve,
