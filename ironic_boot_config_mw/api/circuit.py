@@ -126,10 +126,9 @@ class Circuit:
                     raise self._unavailable(host, shim.since,
                                             'its last call failed')
                 trial = True
-            quiet = bool(shim.pending) and \
-                shim.answered < min(shim.pending.values())
+            oldest = min(shim.pending.values(), default=None)
+            quiet = oldest is not None and shim.answered < oldest
             if shim.opened is None and quiet:
-                oldest = min(shim.pending.values())
                 if now - oldest > self.connect_timeout or shim.cut_short:
                     shim.refused += 1
                     if not shim.suspect:

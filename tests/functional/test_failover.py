@@ -87,12 +87,16 @@ def until_served_by(around, nodes, host, bound):  # noqa: F811
     return time.monotonic() - started, answers, bodies
 
 
+def httpd_of(cluster, c):  # noqa: F811
+    """The replica's running httpd (image server and TLS API)."""
+    return [p for p in cluster.processes
+            if p.name == 'httpd-%d' % c.index and p.alive()]
+
+
 def kill_replica(cluster, host):  # noqa: F811
     """SIGKILL the replica's ironic, shim and httpd: a lost pod."""
     c = cluster.conductors[host]
-    httpd = [p for p in cluster.processes
-             if p.name == 'httpd-%d' % c.index and p.alive()]
-    for proc in [c.process, c.shim] + httpd:
+    for proc in [c.process, c.shim] + httpd_of(cluster, c):
         proc.kill()
     return c
 
@@ -282,9 +286,8 @@ class Pod:
         conductor registered, its shim listening, its boot API's /health
         200)."""
         stopped = time.monotonic()
-        httpd = [p for p in self.cluster.processes
-                 if p.name == 'httpd-%d' % self.c.index and p.alive()]
-        for proc in self.processes + httpd + [self.c.process, self.c.shim]:
+        for proc in self.processes + httpd_of(self.cluster, self.c) + [
+                self.c.process, self.c.shim]:
             proc.stop()
         empty(self.c.http_root)
         self.c.shim = self.cluster.start_shim(self.host)
@@ -438,14 +441,12 @@ def plant_stale(http_root, uuid):
 
 def longest_without_200(answers, machines, began):
     """The longest time any machine went without a 200 after ``began``."""
-    longest = 0.0
-    for node in machines:
-        last = began
-        for start, end, _pod, answered, status, _body in sorted(
-                answers, key=lambda a: a[0]):
-            if answered is node and status == 200:
-                longest = max(longest, end - last)
-                last = end
+    longest, last = 0.0, {node.uuid: began for node in machines}
+    for _start, end, _pod, node, status, _body in sorted(
+            answers, key=lambda a: a[0]):
+        if status == 200:
+            longest = max(longest, end - last[node.uuid])
+            last[node.uuid] = end
     return longest
 
 

@@ -2,7 +2,6 @@
 
 import http.client
 import os
-import socket
 import stat
 import threading
 import time
@@ -14,6 +13,7 @@ import webtest
 from ironic_boot_config_mw.api import lookup
 from ironic_boot_config_mw.bootapi import app as app_mod
 from ironic_boot_config_mw.bootapi import server as server_mod
+from tests.harness import client as harness_client
 from tests.unit import test_middleware as filter_tests
 
 NOT_FOUND = b'# Not Found\n'
@@ -121,17 +121,6 @@ def _get(conn):
         conn.close()
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__('localhost', timeout=5)
-        self._path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(5)
-        self.sock.connect(self._path)
-
-
 class Options:
     host_ip = '127.0.0.1'
     unix_socket = None
@@ -171,7 +160,7 @@ def test_server_on_a_unix_socket(ironic_db, tmp_path):
     svc.start()
     try:
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o660
-        status, _body, _name = _get(_UnixConnection(path))
+        status = harness_client.unix_request(path, '/health').status
     finally:
         svc.stop()
     assert status == 200
