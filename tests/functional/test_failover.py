@@ -11,7 +11,6 @@ gained, and serves no file written before it gained them.
 import collections
 import os
 import random
-import re
 import shutil
 import threading
 import time
@@ -143,8 +142,8 @@ def test_a_lost_replicas_waiting_nodes_are_served_by_their_new_owner(
         assert t['served'] < DETECTION + TAKEOVER_BOUND, (uuid, t)
         new_owner = cluster.conductors[t['owner']]
         # Once, by the new owner's shim, and what it serves is its file.
-        assert len(re.findall(r'Took over node %s in clean wait' % uuid,
-                              new_owner.shim.log())) == 1
+        took_over = 'Took over node %s in clean wait' % uuid
+        assert new_owner.shim.log_once(took_over).count(took_over) == 1
         body = cluster.written_config(uuid, new_owner.host)
         assert served(around, survivors, waiting_node(nodes, uuid)) == {
             r: (200, body) for r in survivors}
@@ -499,12 +498,12 @@ def test_every_wait_state_is_taken_over(states_cluster):
     print('\nconductor B SIGKILLed; its nodes served by A after: %s'
           % {s: round(t, 1) for s, t in took.items()})
     assert not pending, list(pending)
-    shim_a = c.conductors[A].shim.log()
     for state, node in nodes.items():
+        took_over = 'Took over node %s in %s' % (node.uuid, state)
         assert took[state] < DETECTION + TAKEOVER_BOUND, (state, took)
         assert c.client.node(node.uuid)['provision_state'] == state
-        assert shim_a.count('Took over node %s in %s' % (node.uuid,
-                                                         state)) == 1
+        assert c.conductors[A].shim.log_once(took_over).count(
+            took_over) == 1
         script = c.client.boot(node.mac).content.decode()
         assert c.conductors[A].http_url in script, state
     rescue = c.client.boot(nodes['rescue wait'].mac).content.decode()

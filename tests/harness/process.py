@@ -86,6 +86,15 @@ class Process:
         with open(self.log_path, 'rb') as f:
             return f.read().decode('utf-8', 'replace')
 
+    def log_once(self, text, timeout=5.0):
+        """The log once it holds ``text``, or as it is after ``timeout``:
+        a line may come a moment after what it reports was seen (a file a
+        takeover wrote is served before the takeover logs it)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return self.log()
+
     def signal(self, signum):
         """Signal the process only (the service launcher's parent)."""
         if self.alive():
