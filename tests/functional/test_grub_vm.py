@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from tests.harness import linux
 from tests.harness import vm
 
 pytestmark = pytest.mark.slow
@@ -31,6 +32,7 @@ def cluster(launch):
     vm.require_grub()
     with launch('grub-vm', db='mysql', conductor_hosts=[A, B],
                 http_host=vm.GUEST_HOST, grub_boot_config_api=True,
+                linux='ttyS0',
                 extra_conf={'DEFAULT': {
                     'enabled_boot_interfaces': 'ipxe,pxe,http',
                     'enabled_deploy_interfaces': 'fake,direct,ramdisk'},
@@ -76,20 +78,28 @@ def test_grub_gets_its_config_and_the_owning_conductors_kernel(
     b = cluster.http_servers[B]
     kernel = '/%s/deploy_kernel' % node_of_b.uuid
     since = time.time()
+    serial = tmp_path / 'serial.log'
     took = vm.boot_grub([node_of_b.mac], cluster.conductors[A].tftp_root,
-                        until=lambda: b.first(kernel, since),
-                        log_path=str(tmp_path / 'serial.log'))
+                        until=lambda: vm.console(serial),
+                        log_path=str(serial))
+    vm.timeline(cluster, since, 'GRUB VM %s, node %s (http) owned by '
+                'conductor B, Linux ran its init in %.1f s:'
+                % (node_of_b.mac, node_of_b.uuid, took))
+    booted = vm.console(serial)
+    for key, value in booted.items():
+        print('  serial: %s %s: %s' % (linux.MARK, key, value))
     api = api_requests(cluster, since, node_of_b.mac)
     fetched = b.first(kernel, since)
-    print('\nGRUB VM %s, node %s (http) owned by conductor B, in %.1f s:'
-          % (node_of_b.mac, node_of_b.uuid, took))
-    print('  +%6.3fs API   GET /v1/boot/%s/grub.cfg -> %d'
-          % (api[0].when - since, node_of_b.mac, api[0].status))
-    print('  +%6.3fs B     GET %s -> %d' % (fetched.when - since, kernel,
-                                            fetched.status))
     assert api and api[0].status == 200
     assert fetched.status == 200 and api[0].when <= fetched.when + 0.01
     assert not cluster.http_servers[A].first(kernel)
+    # B's kernel ran with the parameters of B's config (GRUB puts its
+    # BOOT_IMAGE= first).
+    params = vm.kernel_params(cluster.written_config(
+        node_of_b.uuid, B, root='tftp_root').decode(), node_of_b.mac)
+    assert 'ibc.conductor=%s' % B in params
+    assert booted['cmdline'].split()[-len(params):] == params
+    assert booted['firmware'] == 'UEFI'
 
 
 def test_the_generic_404_body_is_harmless_to_grub(cluster, tmp_path):

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from tests.harness import linux
 from tests.harness import vm
 
 pytestmark = pytest.mark.slow
@@ -26,9 +27,9 @@ def cluster(launch):
     vm.require_qemu()
     with launch('ipxe-vm', db='mysql', conductor_hosts=[A, B],
                 http_host=vm.GUEST_HOST, boot_config_api=True,
-                # A real bzImage, so iPXE's "kernel" succeeds and it fetches
-                # the ramdisk next, as with a real deploy kernel.
-                deploy_kernel=vm.IPXE_KERNEL,
+                # Debian's kernel and an initramfs that reports how it
+                # booted on the serial console.
+                linux='ttyS0',
                 extra_conf={'pxe': {'ipxe_fallback_script':
                                     'fallback.ipxe'}}) as c:
         c.serve_http()
@@ -79,15 +80,28 @@ def test_root_script_is_ironics_render_of_the_template(cluster):
         assert 'chain fallback.ipxe | goto boot_failed' in script
 
 
-def boots_from_b(cluster, node, macs, since):
-    """Root script from A, then the API, then B's kernel and ramdisk."""
+def boots_from_b(cluster, node, macs, since, serial, firmware='BIOS'):
+    """Root script from A, then the API, then B's kernel and ramdisk, and
+    that kernel runs with the parameters of B's script."""
     a, b = cluster.http_servers[A], cluster.http_servers[B]
     kernel = '/%s/deploy_kernel' % node.uuid
     ramdisk = '/%s/deploy_ramdisk' % node.uuid
-    elapsed = vm.boot(macs, root_url(cluster),
-                      until=lambda: b.first(ramdisk, since))
-    vm.timeline(cluster, since, 'VM %s, node %s owned by conductor B, '
-                'booted in %.1f s:' % (', '.join(macs), node.uuid, elapsed))
+    elapsed = vm.boot(macs, root_url(cluster), log_path=str(serial),
+                      uefi=firmware == 'UEFI',
+                      until=lambda: vm.console(serial))
+    vm.timeline(cluster, since, '%s iPXE VM %s, node %s owned by conductor '
+                'B, Linux ran its init in %.1f s:'
+                % (firmware, ', '.join(macs), node.uuid, elapsed))
+    booted = vm.console(serial)
+    for key, value in booted.items():
+        print('  serial: %s %s: %s' % (linux.MARK, key, value))
+    # iPXE's ${mac} (BOOTIF=) is the NIC it booted from, the first: the one
+    # that reached the network, as with Ironic's own per-MAC scripts.
+    params = vm.kernel_params(
+        cluster.written_config(node.uuid, B).decode(), macs[0])
+    assert 'ibc.conductor=%s' % B in params
+    assert booted['cmdline'].split()[-len(params):] == params
+    assert booted['firmware'] == firmware
     root = a.first('/boot.ipxe', since)
     api = api_request(cluster, node.mac, 200, since)
     got_kernel, got_ramdisk = b.first(kernel, since), b.first(ramdisk, since)
@@ -101,13 +115,18 @@ def boots_from_b(cluster, node, macs, since):
     return elapsed
 
 
-def test_vm_boots_from_its_owning_conductor(cluster, node_of_b):
-    boots_from_b(cluster, node_of_b, [node_of_b.mac], time.time())
+@pytest.mark.parametrize('firmware', ['BIOS', 'UEFI'])
+def test_vm_boots_from_its_owning_conductor(cluster, node_of_b, tmp_path,
+                                            firmware):
+    boots_from_b(cluster, node_of_b, [node_of_b.mac], time.time(),
+                 tmp_path / 'serial.log', firmware)
 
 
-def test_second_nic_boots_when_first_is_unknown(cluster, node_of_b):
+def test_second_nic_boots_when_first_is_unknown(cluster, node_of_b,
+                                                tmp_path):
     since = time.time()
-    boots_from_b(cluster, node_of_b, [UNKNOWN_MAC, node_of_b.mac], since)
+    boots_from_b(cluster, node_of_b, [UNKNOWN_MAC, node_of_b.mac], since,
+                 tmp_path / 'serial.log')
     # The first NIC asked first and got the generic 404.
     refused = api_request(cluster, UNKNOWN_MAC, 404, since)
     assert refused is not None
@@ -132,7 +151,7 @@ def test_active_node_falls_through_to_ironics_fallback(cluster, active_node):
 
 
 def test_root_script_survives_conductor_restart_and_prepare(
-        cluster, node_of_b):
+        cluster, node_of_b, tmp_path):
     path = os.path.join(cluster.conductors[A].http_root, 'boot.ipxe')
     os.unlink(path)
     cluster.restart_conductor(A)
@@ -147,4 +166,5 @@ def test_root_script_survives_conductor_restart_and_prepare(
     with open(path) as f:
         assert '/v1/boot/${net${boot_config_netid}/mac}/boot.ipxe' in f.read()
     # A machine still boots through it.
-    boots_from_b(cluster, node_of_b, [node_of_b.mac], time.time())
+    boots_from_b(cluster, node_of_b, [node_of_b.mac], time.time(),
+                 tmp_path / 'serial.log')

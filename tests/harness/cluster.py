@@ -19,6 +19,7 @@ from tests.harness import client as client_mod
 from tests.harness import config
 from tests.harness import database
 from tests.harness import http_root
+from tests.harness import linux
 from tests.harness import logs
 from tests.harness import net
 from tests.harness import process
@@ -81,6 +82,11 @@ class IronicCluster:
         if spec.deploy_kernel:
             shutil.copyfile(spec.deploy_kernel,
                             os.path.join(self.images, 'deploy_kernel'))
+        if spec.linux:
+            shutil.copyfile(linux.kernel(spec.linux_arch),
+                            os.path.join(self.images, 'deploy_kernel'))
+            linux.initramfs(os.path.join(self.images, 'deploy_ramdisk'),
+                            spec.linux_arch)
         self.conductors = {}
         for index, host in enumerate(hosts):
             http_port = net.free_port()

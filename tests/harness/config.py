@@ -83,6 +83,11 @@ def _conductor_host(conf, cluster, c):
         'tftp_server': c.host,
         'tftp_master_path': os.path.join(c.tftp_root, 'master'),
         'instance_master_path': os.path.join(c.http_root, 'master_images')}
+    if cluster.spec.linux:
+        # Ironic's default, then what tells the booted kernel's owner.
+        conf['pxe']['kernel_append_params'] = (
+            'nofb vga=normal console=%s ibc.conductor=%s'
+            % (cluster.spec.linux, c.host))
     # A shim writes the templates for its conductor. The all-in-one ironic
     # without one needs nothing else: its filter links.
     shim = cluster.spec.rpc_transport != 'none'

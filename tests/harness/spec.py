@@ -32,6 +32,12 @@ class ClusterSpec:
         shims, ``[pxe]initial_grub_template`` at ``<workdir>/templates-N/
         initial_grub_cfg.template`` too.
     :param deploy_kernel: a file to use as every node's deploy kernel.
+    :param linux: a real Linux as every node's deploy kernel and ramdisk
+        (linux.py), on this console (``ttyS0``): each conductor appends
+        ``console=<it> ibc.conductor=<its host>`` to the kernel parameters
+        (``[pxe]kernel_append_params``), so the booted machine's console
+        says whose script it booted.
+    :param linux_arch: the Debian architecture of that Linux.
     :param api_server: how the API is served: ``ironic-api`` with
         ``[api]middleware = boot_config``; ``wsgi``: gunicorn on
         ``ironic_boot_config_mw.wsgi:application``; ``paste``: gunicorn on
@@ -73,6 +79,8 @@ class ClusterSpec:
     boot_config_api: bool = False
     grub_boot_config_api: bool = False
     deploy_kernel: typing.Optional[str] = None
+    linux: typing.Optional[str] = None
+    linux_arch: str = 'amd64'
     api_server: typing.Optional[str] = None
     api_per_host: bool = False
     api_unix_socket: bool = False

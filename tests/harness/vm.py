@@ -11,10 +11,12 @@ killed, by its pid.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import time
 
+from tests.harness import linux
 from tests.harness import services
 
 IPXE_KERNEL = '/usr/lib/ipxe/ipxe.lkrn'
@@ -165,3 +167,23 @@ def timeline(cluster, since, title, limit=12):
     print('\n%s' % title)
     for when, who, what in sorted(events)[:limit]:
         print('  +%6.3fs %s %s' % (when - since, who, what))
+
+
+def console(path):
+    """What the real Linux (linux.py) reported on the serial console
+    logged at ``path``: ``{}`` until it is done."""
+    try:
+        with open(path, 'rb') as f:
+            report = linux.report(f.read())
+    except FileNotFoundError:
+        return {}
+    return report if 'arch' in report else {}
+
+
+def kernel_params(config, mac):
+    """The deploy kernel's parameters in a per-node iPXE script or GRUB
+    config (the first kernel), as the kernel sees them: iPXE fills in
+    ``${mac}``."""
+    line = re.search(r'^\s*(?:kernel|linux|linuxefi) +(?:--timeout \d+ )?'
+                     r'\S+ (.*?)(?: \|\| goto \w+)?$', config, re.M)
+    return line.group(1).replace('${mac}', mac).split()

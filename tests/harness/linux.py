@@ -1,0 +1,112 @@
+"""A real Linux for the firmware tests: Debian's kernel and an initramfs.
+
+The kernel is Debian's (signed for Secure Boot); the initramfs, made here,
+holds busybox-static and an ``/init`` that prints on the console what the
+machine booted with (``/proc/cmdline``, UEFI or BIOS, the kernel's lockdown
+state, the CPU architecture), then powers the machine off.
+
+Packages come from the Debian mirror with ``apt-get download`` (nothing is
+installed: the kernel's package would build an initramfs of this host) into
+a cache directory, ``$IBC_CACHE`` or ``~/.cache/ironic-boot-config-mw``,
+and are unpacked with ``dpkg-deb``.
+"""
+
+import glob
+import gzip
+import os
+import re
+import subprocess
+import tempfile
+
+from tests.harness import services
+
+CACHE = os.environ.get('IBC_CACHE') or os.path.expanduser(
+    '~/.cache/ironic-boot-config-mw')
+#: Every line the initramfs prints starts with it.
+MARK = 'IBC-BOOTED'
+
+_INIT = '''#!/bin/busybox sh
+b=/bin/busybox
+$b mkdir -p /proc /sys
+$b mount -t proc proc /proc
+$b mount -t sysfs sysfs /sys
+$b mount -t securityfs securityfs /sys/kernel/security
+echo "%(mark)s cmdline: $($b cat /proc/cmdline)"
+if [ -d /sys/firmware/efi ]; then firmware=UEFI; else firmware=BIOS; fi
+echo "%(mark)s firmware: $firmware"
+echo "%(mark)s lockdown: $($b cat /sys/kernel/security/lockdown)"
+echo "%(mark)s arch: $($b uname -m)"
+$b poweroff -f
+''' % {'mark': MARK}
+
+
+def package_files(package, arch, pattern):
+    """The files of Debian's ``package`` for ``arch`` matching ``pattern``
+    (a glob inside the package), fetched and unpacked once."""
+    root = os.path.join(CACHE, arch, package)
+    found = sorted(glob.glob(os.path.join(root, pattern.lstrip('/'))))
+    if found:
+        return found
+    services.require_program('apt-get')
+    os.makedirs(root, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=CACHE) as download:
+        # As root, apt fetches as _apt, which must be able to write here.
+        os.chmod(download, 0o777)
+        subprocess.run(['apt-get', 'download', '-q',
+                        '%s:%s' % (package, arch)], cwd=download,
+                       check=True, timeout=300, capture_output=True)
+        for deb in glob.glob(os.path.join(download, '*.deb')):
+            subprocess.run(['dpkg-deb', '-x', deb, root], check=True,
+                           timeout=300)
+    found = sorted(glob.glob(os.path.join(root, pattern.lstrip('/'))))
+    if not found:
+        raise RuntimeError('%s (%s) has no %s' % (package, arch, pattern))
+    return found
+
+
+def kernel(arch='amd64'):
+    """Debian's current kernel image for ``arch`` (the package that
+    ``linux-image-<arch>`` depends on): its ``vmlinuz``."""
+    depends = subprocess.run(
+        ['apt-cache', 'depends', 'linux-image-%s:%s' % (arch, arch)],
+        check=True, timeout=60, capture_output=True, text=True).stdout
+    package = re.search(r'Depends: (linux-image-\S+?)(:\w+)?$', depends,
+                        re.M).group(1)
+    return package_files(package, arch, '/boot/vmlinuz-*')[0]
+
+
+def initramfs(path, arch='amd64'):
+    """Write the reporting initramfs (gzip'd newc cpio) to ``path``."""
+    busybox = package_files('busybox-static', arch, '/bin/busybox')[0]
+    with open(busybox, 'rb') as f:
+        binary = f.read()
+    entries = [('dev', 0o040755, b'', 0),
+               ('dev/console', 0o020600, b'', (5, 1)),
+               ('bin', 0o040755, b'', 0),
+               ('bin/busybox', 0o100755, binary, 0),
+               ('init', 0o100755, _INIT.encode(), 0)]
+    with open(path, 'wb') as f:
+        f.write(gzip.compress(_cpio(entries), compresslevel=1))
+    return path
+
+
+def _cpio(entries):
+    """The "newc" cpio archive of ``(name, mode, data, rdev)`` entries."""
+    out = bytearray()
+    for ino, (name, mode, data, rdev) in enumerate(
+            entries + [('TRAILER!!!', 0, b'', 0)], 1):
+        major, minor = rdev or (0, 0)
+        encoded = name.encode() + b'\0'
+        fields = (ino, mode, 0, 0, 1, 0, len(data), 0, 0, major, minor,
+                  len(encoded), 0)
+        out += b'070701' + b''.join(b'%08X' % v for v in fields) + encoded
+        out += b'\0' * (-len(out) % 4) + data
+        out += b'\0' * (-len(out) % 4)
+    return bytes(out)
+
+
+def report(serial):
+    """``{key: value}`` of the initramfs's lines in the console text
+    ``serial`` (bytes): empty until it ran."""
+    text = serial.decode('utf-8', 'replace')
+    return dict(re.findall(r'^%s (\w+): (.*?)\r?$' % MARK, text, re.M))
