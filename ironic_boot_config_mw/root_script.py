@@ -107,10 +107,16 @@ _GRUB_API_PART = """%(marker)s (rewritten when the
 # harmlessly, and GRUB asks again, up to %(retries)d more times %(delay)d s
 # apart ([boot_config]root_script_retries, root_script_retry_delay): after a
 # conductor died, the new owner of its nodes writes their configs a few
-# seconds later. Then Ironic's stock master config follows, unchanged.
+# seconds later. A GRUB without http (a signed GRUB loads no module, and
+# Debian 12's has none built in) does not ask: it has no (http,...) device.
+# Then Ironic's stock master config follows, unchanged.
+if [ -e %(device)s/ ]; then
 echo Asking %(api)s for $net_default_mac
 configfile %(link)s
-%(retry_loop)secho No boot configuration from the API
+%(retry_loop)selse
+echo This GRUB has no http module: it cannot ask %(api)s
+fi
+echo No boot configuration from the API
 # --- Ironic's stock initial grub config ---
 """
 
@@ -336,15 +342,17 @@ class GrubMasterConfig(RootConfig):
         url = grub_api_root_url(conf)
         parts = urllib.parse.urlsplit(url)
         bound = retry_bound(conf)
-        link = '(http,%s)%s/v1/boot/${net_default_mac}/grub.cfg' % (
-            parts.netloc, parts.path.rstrip('/'))
+        device = '(http,%s)' % parts.netloc
+        link = '%s%s/v1/boot/${net_default_mac}/grub.cfg' % (
+            device, parts.path.rstrip('/'))
         loop = ''
         if bound['retries']:
             loop = _GRUB_RETRY_LOOP % dict(
                 bound, link=link, rounds=' '.join(
                     str(n) for n in range(1, bound['retries'] + 1)))
         return _GRUB_API_PART % dict(bound, marker=MARKER, api=url,
-                                     link=link, retry_loop=loop)
+                                     device=device, link=link,
+                                     retry_loop=loop)
 
     def rendered(self, conf):
         return os.path.join(conf.pxe.tftp_root, 'grub', 'grub.cfg')

@@ -10,6 +10,7 @@ the time it was read.
 """
 
 import os
+import re
 
 from tests.harness import process
 from tests.harness import services
@@ -61,4 +62,28 @@ def exchanges(proc, mac, since=0.0):
             continue
         if when >= since and mac in text and 'DHCP' in text:
             found.append((when, text))
+    return found
+
+
+def start_tftp(workdir, address, root):
+    """dnsmasq as a conductor's TFTP server only: ``root`` on ``address``
+    port 69, each file it sends logged with the time it was read."""
+    program = services.require_program('dnsmasq')
+    return process.Process(
+        'tftp-%s' % address,
+        [program, '--no-daemon', '--port=0', '--enable-tftp',
+         '--tftp-root=%s' % root, '--listen-address=%s' % address,
+         '--bind-interfaces', '--log-facility=-', '--user=root',
+         '--conf-file=/dev/null', '--pid-file='],
+        os.path.join(workdir, 'tftp-%s.log' % address), timestamps=True)
+
+
+def sent(proc, since=0.0):
+    """``(time, path)`` of each file the TFTP server ``proc`` sent."""
+    found = []
+    for line in proc.log().splitlines():
+        when, _, text = line.partition(' ')
+        match = re.search(r'dnsmasq-tftp\[\d+\]: sent (\S+) to', text)
+        if match and float(when) >= since:
+            found.append((float(when), match.group(1)))
     return found

@@ -11,17 +11,22 @@ a cache directory, ``$IBC_CACHE`` or ``~/.cache/ironic-boot-config-mw``,
 and are unpacked with ``dpkg-deb``.
 """
 
+import functools
 import glob
 import gzip
+import lzma
 import os
 import re
 import subprocess
 import tempfile
+import urllib.request
 
 from tests.harness import services
 
 CACHE = os.environ.get('IBC_CACHE') or os.path.expanduser(
     '~/.cache/ironic-boot-config-mw')
+#: Where packages of another suite than this host's come from.
+MIRROR = os.environ.get('IBC_DEBIAN_MIRROR', 'http://deb.debian.org/debian')
 #: Every line the initramfs prints starts with it.
 MARK = 'IBC-BOOTED'
 
@@ -40,21 +45,26 @@ $b poweroff -f
 ''' % {'mark': MARK}
 
 
-def package_files(package, arch, pattern):
+def package_files(package, arch, pattern, suite=None):
     """The files of Debian's ``package`` for ``arch`` matching ``pattern``
-    (a glob inside the package), fetched and unpacked once."""
-    root = os.path.join(CACHE, arch, package)
+    (a glob inside the package), fetched and unpacked once: with apt, or
+    from :data:`MIRROR`'s ``suite`` (e.g. ``trixie``) if given."""
+    root = os.path.join(CACHE, arch, suite or 'apt', package)
     found = sorted(glob.glob(os.path.join(root, pattern.lstrip('/'))))
     if found:
         return found
-    services.require_program('apt-get')
+    services.require_program('dpkg-deb')
     os.makedirs(root, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=CACHE) as download:
-        # As root, apt fetches as _apt, which must be able to write here.
-        os.chmod(download, 0o777)
-        subprocess.run(['apt-get', 'download', '-q',
-                        '%s:%s' % (package, arch)], cwd=download,
-                       check=True, timeout=300, capture_output=True)
+        if suite:
+            _download(package, arch, suite, download)
+        else:
+            services.require_program('apt-get')
+            # As root, apt fetches as _apt, which must be able to write here.
+            os.chmod(download, 0o777)
+            subprocess.run(['apt-get', 'download', '-q',
+                            '%s:%s' % (package, arch)], cwd=download,
+                           check=True, timeout=300, capture_output=True)
         for deb in glob.glob(os.path.join(download, '*.deb')):
             subprocess.run(['dpkg-deb', '-x', deb, root], check=True,
                            timeout=300)
@@ -62,6 +72,28 @@ def package_files(package, arch, pattern):
     if not found:
         raise RuntimeError('%s (%s) has no %s' % (package, arch, pattern))
     return found
+
+
+@functools.lru_cache(maxsize=None)
+def _index(suite, arch):
+    """The ``Packages`` index of :data:`MIRROR`'s ``suite``, once."""
+    url = '%s/dists/%s/main/binary-%s/Packages.xz' % (MIRROR, suite, arch)
+    with urllib.request.urlopen(url, timeout=120) as index:  # nosec B310
+        return lzma.decompress(index.read()).decode()
+
+
+def _download(package, arch, suite, directory):
+    """``package``'s .deb from the ``suite`` of :data:`MIRROR`."""
+    for stanza in _index(suite, arch).split('\n\n'):
+        if re.search(r'^Package: %s$' % re.escape(package), stanza, re.M):
+            path = re.search(r'^Filename: (\S+)$', stanza, re.M).group(1)
+            target = os.path.join(directory, os.path.basename(path))
+            with urllib.request.urlopen('%s/%s' % (MIRROR, path),  # nosec
+                                        timeout=300) as deb, \
+                    open(target, 'wb') as f:
+                f.write(deb.read())
+            return
+    raise RuntimeError('%s/%s has no package %s' % (MIRROR, suite, package))
 
 
 def kernel(arch='amd64'):

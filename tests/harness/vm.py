@@ -25,6 +25,10 @@ OVMF = '/usr/share/ovmf/OVMF.fd'
 #: OVMF as code and variables apart: fw_cfg switches apply to these.
 OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd'
 OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd'
+#: OVMF that enforces Secure Boot (SMM), and variables with Microsoft's
+#: keys enrolled and Secure Boot on.
+OVMF_CODE_SECURE = '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd'
+OVMF_VARS_MS = '/usr/share/OVMF/OVMF_VARS_4M.ms.fd'
 IPXE_SNPONLY = '/usr/lib/ipxe/snponly.efi'
 GRUB_MODULES = '/usr/lib/grub/x86_64-efi'
 GUEST_HOST = '10.0.2.2'
@@ -96,11 +100,24 @@ def boot(macs, bootfile_url, until, timeout=90, log_path=None, uefi=False,
                 netdev='user,%s' % options)
 
 
-def boot_grub(macs, tftp_dir, until, timeout=120, log_path=None):
-    """UEFI (OVMF) netboots GRUB from QEMU's TFTP server on ``tftp_dir``."""
-    argv = [require_grub(), '-bios', OVMF, '-m', '512']
+def boot_grub(macs, tftp_dir, until, timeout=120, log_path=None,
+              bootfile='grubx64.efi', secure_boot=False):
+    """UEFI (OVMF) netboots ``bootfile`` from QEMU's TFTP server on
+    ``tftp_dir``. ``secure_boot``: OVMF with Secure Boot enforced and
+    Microsoft's keys enrolled (Debian's ``.ms`` variables, a fresh copy
+    next to ``log_path``), which only boots a signed shim."""
+    if not secure_boot:
+        argv = [require_grub(), '-bios', OVMF, '-m', '512']
+    else:
+        variables = log_path + '.vars.fd'
+        shutil.copyfile(OVMF_VARS_MS, variables)
+        argv = [require_qemu(), '-machine', 'q35,smm=on', '-m', '1024',
+                '-global', 'driver=cfi.pflash01,property=secure,value=on',
+                '-drive', 'if=pflash,format=raw,unit=0,readonly=on,file=%s'
+                % OVMF_CODE_SECURE,
+                '-drive', 'if=pflash,format=raw,unit=1,file=%s' % variables]
     return _run(argv, macs, until, timeout, log_path,
-                netdev='user,tftp=%s,bootfile=grubx64.efi' % tftp_dir)
+                netdev='user,tftp=%s,bootfile=%s' % (tftp_dir, bootfile))
 
 
 def boot_http(mac, tap, until, log_path, timeout=120):

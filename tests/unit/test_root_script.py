@@ -240,6 +240,9 @@ def test_ironics_own_grub_render_links_to_the_api(grub_template, roots):
         stock = 'source %s/$net_default_mac.conf' % tftp_root
         assert master.index(GRUB_LINK) < master.index(stock)
         assert 'echo Booting from $prefix' in master
+        # A GRUB without http (Debian 12's signed one) asks nothing.
+        guard = 'if [ -e (http,10.0.0.1:6385)/ ]; then'
+        assert master.index(guard) < master.index(GRUB_LINK)
         assert '{{' not in master
 
 

@@ -257,9 +257,11 @@ def test_a_miss_wakes_the_scan(conductors, make_node, registry):
     assert t._wake.is_set()
 
 
-def test_frozen_root_script_renders_what_is_there(monkeypatch, overrides):
+def test_frozen_root_script_renders_what_is_there(monkeypatch, overrides,
+                                                  tmp_path):
     monkeypatch.setattr(root_script.service, 'conductor_in_process',
                         lambda: False)
+    overrides('http_root', str(tmp_path), 'deploy')
     rendered = os.path.join(CONF.deploy.http_root, 'boot.ipxe')
     text = '#!ipxe\n# {{ not a variable }} {% not a tag %}\nchain x\n'
     with open(rendered, 'w') as f:
