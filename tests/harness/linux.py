@@ -45,10 +45,26 @@ $b poweroff -f
 ''' % {'mark': MARK}
 
 
+def _suite(arch, suite):
+    """Where packages come from: ``suite`` of :data:`MIRROR` if given, else
+    apt for this host's architecture (None), else the mirror's suite of this
+    host's release (apt knows no other architecture unless told)."""
+    if suite or arch == _host('dpkg', '--print-architecture'):
+        return suite
+    return _host('sh', '-c', '. /etc/os-release && echo $VERSION_CODENAME')
+
+
+@functools.lru_cache(maxsize=None)
+def _host(*argv):
+    return subprocess.run(argv, check=True, timeout=30, capture_output=True,
+                          text=True).stdout.strip()
+
+
 def package_files(package, arch, pattern, suite=None):
     """The files of Debian's ``package`` for ``arch`` matching ``pattern``
     (a glob inside the package), fetched and unpacked once: with apt, or
-    from :data:`MIRROR`'s ``suite`` (e.g. ``trixie``) if given."""
+    from :data:`MIRROR`'s ``suite`` (e.g. ``trixie``; see :func:`_suite`)."""
+    suite = _suite(arch, suite)
     root = os.path.join(CACHE, arch, suite or 'apt', package)
     found = sorted(glob.glob(os.path.join(root, pattern.lstrip('/'))))
     if found:
@@ -82,34 +98,43 @@ def _index(suite, arch):
         return lzma.decompress(index.read()).decode()
 
 
-def _download(package, arch, suite, directory):
-    """``package``'s .deb from the ``suite`` of :data:`MIRROR`."""
+def _stanza(package, arch, suite):
+    """``package``'s entry in the ``Packages`` index of ``suite``."""
     for stanza in _index(suite, arch).split('\n\n'):
         if re.search(r'^Package: %s$' % re.escape(package), stanza, re.M):
-            path = re.search(r'^Filename: (\S+)$', stanza, re.M).group(1)
-            target = os.path.join(directory, os.path.basename(path))
-            with urllib.request.urlopen('%s/%s' % (MIRROR, path),  # nosec
-                                        timeout=300) as deb, \
-                    open(target, 'wb') as f:
-                f.write(deb.read())
-            return
-    raise RuntimeError('%s/%s has no package %s' % (MIRROR, suite, package))
+            return stanza
+    raise RuntimeError('%s/%s has no package %s for %s'
+                       % (MIRROR, suite, package, arch))
 
 
-def kernel(arch='amd64'):
+def _download(package, arch, suite, directory):
+    """``package``'s .deb from the ``suite`` of :data:`MIRROR`."""
+    path = re.search(r'^Filename: (\S+)$', _stanza(package, arch, suite),
+                     re.M).group(1)
+    target = os.path.join(directory, os.path.basename(path))
+    with urllib.request.urlopen('%s/%s' % (MIRROR, path),  # nosec B310
+                                timeout=300) as deb, open(target, 'wb') as f:
+        f.write(deb.read())
+
+
+def kernel(arch='amd64', suite=None):
     """Debian's current kernel image for ``arch`` (the package that
-    ``linux-image-<arch>`` depends on): its ``vmlinuz``."""
-    depends = subprocess.run(
-        ['apt-cache', 'depends', 'linux-image-%s:%s' % (arch, arch)],
-        check=True, timeout=60, capture_output=True, text=True).stdout
-    package = re.search(r'Depends: (linux-image-\S+?)(:\w+)?$', depends,
-                        re.M).group(1)
-    return package_files(package, arch, '/boot/vmlinuz-*')[0]
+    ``linux-image-<arch>`` depends on): its ``vmlinuz``. ``suite``: from
+    :data:`MIRROR` (an architecture this host's apt does not have)."""
+    suite = _suite(arch, suite)
+    if suite:
+        depends = _stanza('linux-image-%s' % arch, arch, suite)
+    else:
+        depends = subprocess.run(
+            ['apt-cache', 'depends', 'linux-image-%s:%s' % (arch, arch)],
+            check=True, timeout=60, capture_output=True, text=True).stdout
+    package = re.search(r'Depends: (linux-image-[^\s,:]+)', depends).group(1)
+    return package_files(package, arch, '/boot/vmlinuz-*', suite)[0]
 
 
-def initramfs(path, arch='amd64'):
+def initramfs(path, arch='amd64', suite=None):
     """Write the reporting initramfs (gzip'd newc cpio) to ``path``."""
-    busybox = package_files('busybox-static', arch, '/bin/busybox')[0]
+    busybox = package_files('busybox-static', arch, '/bin/busybox', suite)[0]
     with open(busybox, 'rb') as f:
         binary = f.read()
     entries = [('dev', 0o040755, b'', 0),

@@ -29,6 +29,9 @@ OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd'
 #: keys enrolled and Secure Boot on.
 OVMF_CODE_SECURE = '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd'
 OVMF_VARS_MS = '/usr/share/OVMF/OVMF_VARS_4M.ms.fd'
+#: UEFI for QEMU's aarch64 ``virt`` machine (Debian's qemu-efi-aarch64).
+AAVMF_CODE = '/usr/share/AAVMF/AAVMF_CODE.fd'
+AAVMF_VARS = '/usr/share/AAVMF/AAVMF_VARS.fd'
 IPXE_SNPONLY = '/usr/lib/ipxe/snponly.efi'
 GRUB_MODULES = '/usr/lib/grub/x86_64-efi'
 GUEST_HOST = '10.0.2.2'
@@ -58,12 +61,25 @@ def require_grub():
     return qemu
 
 
-def build_grub(path):
-    """A netboot GRUB EFI image, prefix /grub, as the notes' setup."""
-    subprocess.run(['grub-mkimage', '-O', 'x86_64-efi', '-p', '/grub',
-                    '-o', path, 'efinet', 'net', 'tftp', 'http', 'normal',
-                    'configfile', 'echo', 'linux', 'sleep', 'reboot', 'halt'],
-                   check=True, timeout=60)
+def require_arm():
+    qemu = services.require_program('qemu-system-aarch64')
+    for path in (AAVMF_CODE, AAVMF_VARS):
+        if not os.path.exists(path):
+            services.require_program(path)  # fails or skips, saying why
+    return qemu
+
+
+def build_grub(path, arch='amd64'):
+    """A netboot GRUB EFI image, prefix /grub, as the notes' setup: for
+    ``arch`` (``amd64``: the installed modules; else Debian's
+    ``grub-efi-<arch>-bin``)."""
+    platform = {'amd64': 'x86_64-efi', 'arm64': 'arm64-efi'}[arch]
+    modules = GRUB_MODULES if arch == 'amd64' else linux.package_files(
+        'grub-efi-%s-bin' % arch, arch, '/usr/lib/grub/%s' % platform)[0]
+    subprocess.run(['grub-mkimage', '-d', modules, '-O', platform,
+                    '-p', '/grub', '-o', path, 'efinet', 'net', 'tftp',
+                    'http', 'normal', 'configfile', 'echo', 'test', 'linux',
+                    'sleep', 'reboot', 'halt'], check=True, timeout=60)
     return path
 
 
@@ -109,15 +125,29 @@ def boot_grub(macs, tftp_dir, until, timeout=120, log_path=None,
     if not secure_boot:
         argv = [require_grub(), '-bios', OVMF, '-m', '512']
     else:
-        variables = log_path + '.vars.fd'
-        shutil.copyfile(OVMF_VARS_MS, variables)
         argv = [require_qemu(), '-machine', 'q35,smm=on', '-m', '1024',
-                '-global', 'driver=cfi.pflash01,property=secure,value=on',
-                '-drive', 'if=pflash,format=raw,unit=0,readonly=on,file=%s'
-                % OVMF_CODE_SECURE,
-                '-drive', 'if=pflash,format=raw,unit=1,file=%s' % variables]
+                '-global', 'driver=cfi.pflash01,property=secure,value=on'
+                ] + _pflash(OVMF_CODE_SECURE, OVMF_VARS_MS, log_path)
     return _run(argv, macs, until, timeout, log_path,
                 netdev='user,tftp=%s,bootfile=%s' % (tftp_dir, bootfile))
+
+
+def boot_arm(macs, tftp_dir, bootfile, until, log_path, timeout=180):
+    """AAVMF (UEFI of QEMU's aarch64 ``virt`` machine, emulated: TCG)
+    netboots ``bootfile`` from QEMU's TFTP server on ``tftp_dir``."""
+    argv = [require_arm(), '-machine', 'virt', '-cpu', 'max', '-m', '1024'
+            ] + _pflash(AAVMF_CODE, AAVMF_VARS, log_path)
+    return _run(argv, macs, until, timeout, log_path,
+                netdev='user,tftp=%s,bootfile=%s' % (tftp_dir, bootfile))
+
+
+def _pflash(code, variables, log_path):
+    """UEFI as code and a fresh copy of ``variables`` (next to
+    ``log_path``): what the machine writes stays its own."""
+    copy = log_path + '.vars.fd'
+    shutil.copyfile(variables, copy)
+    return ['-drive', 'if=pflash,format=raw,unit=0,readonly=on,file=%s'
+            % code, '-drive', 'if=pflash,format=raw,unit=1,file=%s' % copy]
 
 
 def boot_http(mac, tap, until, log_path, timeout=120):
@@ -130,12 +160,8 @@ def boot_http(mac, tap, until, log_path, timeout=120):
     for path in (OVMF_CODE, OVMF_VARS):
         if not os.path.exists(path):
             services.require_program(path)  # fails or skips, saying why
-    variables = log_path + '.vars.fd'
-    shutil.copyfile(OVMF_VARS, variables)
-    argv = [qemu, '-machine', 'q35', '-m', '1024',
-            '-drive', 'if=pflash,format=raw,unit=0,readonly=on,file=%s'
-            % OVMF_CODE,
-            '-drive', 'if=pflash,format=raw,unit=1,file=%s' % variables]
+    argv = [qemu, '-machine', 'q35', '-m', '1024'] + _pflash(
+        OVMF_CODE, OVMF_VARS, log_path)
     for stack in ('IPv4PXESupport', 'IPv6PXESupport'):
         argv += ['-fw_cfg', 'name=opt/org.tianocore/%s,string=n' % stack]
     return _run(argv, [mac], until, timeout, log_path,
