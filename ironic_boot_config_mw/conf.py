@@ -208,6 +208,18 @@ boot_config_opts = [
                       'the smallest that served every waiting machine of '
                       'the measured storms (doc/performance.md). 0: refuse '
                       'at once.'),
+    cfg.BoolOpt('record_served',
+                default=True,
+                help='Record each boot configuration served in the node\'s '
+                     'history (baremetal node history list), written by a '
+                     'background thread, never by the request. Ironic\'s '
+                     '[conductor]node_history switches it off too.'),
+    cfg.IntOpt('record_served_interval',
+               default=60, min=0,
+               help='Seconds after which a node served the same '
+                    'configuration again by the same process is recorded '
+                    'again; a new name, owner or body is recorded at once. '
+                    '0: only changes.'),
     cfg.BoolOpt('health_shims',
                 default=True,
                 help='Whether GET /health of ironic-boot-config-api lists '
@@ -240,6 +252,11 @@ def boot_api_opts():
                         'database and the shim, not on CPU; the database '
                         'connections they share are [database]'
                         'max_pool_size.'),
+        cfg.BoolOpt('metrics',
+                    default=True,
+                    help='Serve GET /metrics: the Prometheus text format '
+                         '(no node data; the conductors\' hosts only with '
+                         '[boot_config]health_shims).'),
         cfg.IntOpt('backlog',
                    default=1024, min=1,
                    help='Connections the kernel queues before the server '

@@ -14,6 +14,14 @@ class BootConfigNotFound(exception.NotFound):
     _msg_fmt = 'Boot configuration not available: %(reason)s'
 
 
+class UnknownPort(BootConfigNotFound):
+    """No PXE-enabled port has the MAC (the lookup)."""
+
+
+class NotWaiting(BootConfigNotFound):
+    """The node is not in a state that may boot (the lookup's gate)."""
+
+
 class ShimUnavailable(exception.IronicException):
     """The API fails a call at once: the shim beside ``host`` failed or
     hangs (see :mod:`ironic_boot_config_mw.api.circuit`).

@@ -126,10 +126,9 @@ class Circuit:
                     raise self._unavailable(host, shim.since,
                                             'its last call failed')
                 trial = True
-            oldest = min(shim.pending.values(), default=None)
-            quiet = oldest is not None and shim.answered < oldest
+            oldest, quiet = _oldest(shim)
             if shim.opened is None and quiet:
-                if now - oldest > self.connect_timeout or shim.cut_short:
+                if self._suspect(shim, now):
                     shim.refused += 1
                     if not shim.suspect:
                         # Once per hang, not per request of a flood.
@@ -211,6 +210,21 @@ class Circuit:
         self.leave(call)
         return result
 
+    def states(self):
+        """``{host: 'open' | 'suspect'}`` of every host whose calls fail at
+        once now; any other host's circuit is closed."""
+        now = self._clock()
+        with self._lock:
+            return {host: 'open' if shim.opened is not None else 'suspect'
+                    for host, shim in self._shims.items()
+                    if shim.opened is not None or self._suspect(shim, now)}
+
+    def _suspect(self, shim, now):
+        """Whether a host with a closed circuit hangs (see the module)."""
+        oldest, quiet = _oldest(shim)
+        return quiet and (now - oldest > self.connect_timeout
+                          or shim.cut_short)
+
     def is_open(self, host):
         with self._lock:
             shim = self._shims.get(host)
@@ -231,6 +245,13 @@ class Circuit:
         return exception.ShimUnavailable(
             host=host, since=since.strftime('%H:%M:%S.%f')[:-3],
             reason=reason)
+
+
+def _oldest(shim):
+    """When its oldest pending call started, and whether it is quiet (has
+    answered nothing since)."""
+    oldest = min(shim.pending.values(), default=None)
+    return oldest, oldest is not None and shim.answered < oldest
 
 
 def _wall(seconds_ago):

@@ -12,9 +12,10 @@ Ironic's own enforcer (so a policy file can change it; with ``noauth`` and
 
 The answer runs the very same path as /v1/boot (lookup, state, owning
 conductor, shim, provider) and says what it would answer and why, without
-the body. ``GET /v1/boot-explain`` alone pings the shim beside every online
-conductor: is it there, what does it serve. Unauthenticated callers never
-learn any of it.
+the body, and what the node of that MAC was last served, whatever its state
+now (its history: see ``history.py``). ``GET /v1/boot-explain`` alone pings
+the shim beside every online conductor: is it there, what does it serve.
+Unauthenticated callers never learn any of it.
 """
 
 import json
@@ -27,6 +28,7 @@ from oslo_log import log
 from oslo_policy import policy as oslo_policy
 
 from ironic_boot_config_mw import exception
+from ironic_boot_config_mw.api import history
 from ironic_boot_config_mw.api import request
 
 LOG = log.getLogger(__name__)
@@ -52,7 +54,7 @@ class Explainer:
     """The WSGI app of the explain endpoint.
 
     :param application: Ironic's application (its auth stack included).
-    :param resolve: ``path -> (node, BootConfig, host)``, raising
+    :param resolve: ``path -> (node, name, BootConfig, host)``, raising
         :class:`~ironic_boot_config_mw.exception.BootConfigFailure`.
     :param sources: the filter's SourceFilter (``?source=`` is checked).
     :param client: the filter's RPC client (``ping``).
@@ -103,7 +105,7 @@ class Explainer:
             len(request.EXPLAIN_PREFIX):]
         answer = {'path': path}
         try:
-            node, config, host = self.resolve(path)
+            node, _name, config, host = self.resolve(path)
         except exception.BootConfigFailure as failure:
             answer.update(status=404, node=failure.node, reason='%s: %s' % (
                 type(failure.cause).__name__, failure.cause))
@@ -117,8 +119,25 @@ class Explainer:
         if 'source' in query:
             answer['source'] = query['source']
             answer['source_allowed'] = self.sources.allows(query['source'])
+        answer['last_served'] = _last_served(path)
         LOG.info('Explained %(path)s: %(status)s', answer)
         return answer
+
+
+def _last_served(path):
+    """The node's latest history record of a served configuration, or None
+    (no such MAC or record, a malformed path, the database failing)."""
+    try:
+        mac, _name = request.parse(path)
+        return history.last_served(mac)
+    except exception.MalformedPath:
+        return None
+    except Exception as exc:
+        LOG.warning('Explain: cannot read the history of %(path)s: '
+                    '%(kind)s: %(error)s',
+                    {'path': request.printable(path),
+                     'kind': type(exc).__name__, 'error': exc})
+        return None
 
 
 def _through(application, environ):

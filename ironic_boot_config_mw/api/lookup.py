@@ -39,8 +39,9 @@ _ports = models.Port.__table__
 _nodes = models.Node.__table__
 _QUERY = (
     sa.select(_ports.c.uuid.label('port_uuid'), _ports.c.pxe_enabled,
-              _nodes.c.uuid, _nodes.c.driver, _nodes.c.conductor_group,
-              _nodes.c.provision_state, _nodes.c.boot_interface)
+              _nodes.c.id, _nodes.c.uuid, _nodes.c.driver,
+              _nodes.c.conductor_group, _nodes.c.provision_state,
+              _nodes.c.boot_interface)
     .select_from(_ports.join(_nodes, _ports.c.node_id == _nodes.c.id))
     .where(_ports.c.address == sa.bindparam('address'))
 )
@@ -51,13 +52,15 @@ _DRIVER_INFO = (sa.select(_nodes.c.driver_info)
 
 class Node(typing.NamedTuple):
     """What the boot path knows of a node: enough for Ironic's hash ring
-    (``uuid``, ``driver``, ``conductor_group``) and for the shim."""
+    (``uuid``, ``driver``, ``conductor_group``), for the shim, and its
+    database ``id`` for its history."""
 
     uuid: str
     driver: str
     conductor_group: str
     provision_state: str
     boot_interface: str
+    id: int = None
 
 
 def _is_sqlite_file(url):
@@ -110,16 +113,15 @@ class NodeLookup:
         with self._slots, self._connect() as conn:
             row = conn.execute(_QUERY, {'address': mac}).first()
         if row is None:
-            raise exception.BootConfigNotFound(
-                reason='no port has MAC %s' % mac)
+            raise exception.UnknownPort(reason='no port has MAC %s' % mac)
         if not row.pxe_enabled:
-            raise exception.BootConfigNotFound(
+            raise exception.UnknownPort(
                 reason='port %s is not PXE-enabled' % row.port_uuid)
         node = Node(row.uuid, row.driver, row.conductor_group or '',
-                    row.provision_state, row.boot_interface)
+                    row.provision_state, row.boot_interface, row.id)
         if (self.restrict and node.provision_state not in WAIT_STATES
                 and not self._fast_tracked(node)):
-            raise exception.BootConfigNotFound(
+            raise exception.NotWaiting(
                 reason='node %s is in provision state "%s", not a wait '
                        'state%s' % (node.uuid, node.provision_state,
                                     self._fast_track_reason(node)))

@@ -20,26 +20,22 @@ Load it with ``[api]middleware = boot_config`` (Ironic 2026.1 and newer; it
 wraps outermost, outside auth) or as the ``boot_config`` paste filter.
 """
 
-import http.client
 import time
 
 from ironic.common import context as ironic_context
-from ironic.common import exception as ironic_exception
 from ironic.common import metrics_utils
-from keystoneauth1 import exceptions as ksa_exceptions
 from oslo_config import cfg
-from oslo_db import exception as db_exception
 from oslo_log import log
-import oslo_messaging as messaging
 from oslo_middleware import http_proxy_to_wsgi
-import sqlalchemy as sa
 
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw import exception
 from ironic_boot_config_mw import service
 from ironic_boot_config_mw.api import admission
 from ironic_boot_config_mw.api import explain
+from ironic_boot_config_mw.api import history
 from ironic_boot_config_mw.api import lookup
+from ironic_boot_config_mw.api import outcomes
 from ironic_boot_config_mw.api import request
 from ironic_boot_config_mw.api import rpcapi
 from ironic_boot_config_mw.api import startup
@@ -56,12 +52,6 @@ _NOT_ALLOWED_HEADERS = [('Content-Type', 'text/plain; charset=UTF-8'),
                         ('Cache-Control', 'no-store'),
                         ('Allow', 'GET, HEAD')]
 _METHODS = frozenset(['GET', 'HEAD'])
-#: What goes wrong outside this process in normal operation (a shim, a
-#: conductor, the RPC, the database, or an error the shim already logged):
-#: a WARNING without a traceback. Anything else is a bug: with traceback.
-_FAULTS = (OSError, http.client.HTTPException, messaging.MessagingException,
-           db_exception.DBConnectionError, sa.exc.OperationalError,
-           ksa_exceptions.ClientException, ironic_exception.IronicException)
 
 
 class BootConfigMiddleware:
@@ -80,12 +70,17 @@ class BootConfigMiddleware:
         process).
     :param max_concurrent_requests: the cap; None:
         ``[boot_config]max_concurrent_requests``.
+    :param observer: an :class:`~ironic_boot_config_mw.api.outcomes.
+        Observer` told of every request and every call to a shim (the boot
+        API process's Prometheus metrics).
     """
 
     def __init__(self, application, conf=None, find_node=None, client=None,
-                 listener='api', max_concurrent_requests=None):
+                 listener='api', max_concurrent_requests=None,
+                 observer=None):
         conf = cfg.CONF if conf is None else conf
         self.listener = listener
+        self.observer = observer or outcomes.Observer()
         try:
             self._configure(application, conf, find_node, client,
                             max_concurrent_requests)
@@ -125,7 +120,13 @@ class BootConfigMiddleware:
             restrict=conf.api.restrict_boot_config,
             max_connections=conf.database.max_pool_size,
             database_url=conf.database.connection)
-        self.client = client or rpcapi.BootConfigAPI(conf)
+        self.client = client or rpcapi.BootConfigAPI(conf, self.observer)
+        self.history = None
+        if options.record_served and getattr(conf.conductor, 'node_history',
+                                             True):
+            self.history = history.ServedHistory(
+                '%s@%s' % (self._program(), conf.host),
+                options.record_served_interval)
         self.explain = explain.Explainer(application, self.resolve,
                                          self.sources, self.client)
         # Ironic's own metrics: statsd or collector as [metrics] says.
@@ -162,7 +163,7 @@ class BootConfigMiddleware:
         return self.application(environ, start_response)
 
     def resolve(self, path):
-        """``/v1/boot/<MAC>/<NAME>`` -> ``(node, BootConfig, host)``.
+        """``/v1/boot/<MAC>/<NAME>`` -> ``(node, name, BootConfig, host)``.
 
         :raises: BootConfigFailure: why not, for every failure of the path.
         """
@@ -182,7 +183,7 @@ class BootConfigMiddleware:
         except Exception as exc:
             raise exception.BootConfigFailure(
                 exc, node.uuid if node else None) from exc
-        return node, config, host
+        return node, name, config, host
 
     def _boot(self, environ, start_response, path):
         method = environ.get('REQUEST_METHOD')
@@ -200,7 +201,7 @@ class BootConfigMiddleware:
             return self._not_found(start_response, refused, None, log_args,
                                    started)
         try:
-            node, config, host = self.resolve(path)
+            node, name, config, host = self.resolve(path)
         except exception.BootConfigFailure as failure:
             return self._not_found(start_response, failure.cause,
                                    failure.node, log_args, started)
@@ -209,7 +210,10 @@ class BootConfigMiddleware:
 
         log_args.update(node=node.uuid, host=host, size=len(config.body),
                         ms=(time.monotonic() - started) * 1000)
-        self._count('served', log_args['ms'])
+        self._count(outcomes.SERVED, 'none', log_args['ms'])
+        if self.history is not None:
+            self.history.served(node, name, config, self._owner(host),
+                                log_args['remote'])
         LOG.info('%(method)s %(path)s from %(remote)s: 200, node %(node)s, '
                  '%(size)d bytes from %(host)s in %(ms).1f ms', log_args)
         start_response('200 OK', [
@@ -247,10 +251,23 @@ class BootConfigMiddleware:
         # Mutable in Ironic: read per request. Absent before 2026.2.
         return getattr(self._conf.api, 'enable_ramdisk_endpoints', True)
 
-    def _count(self, outcome, ms):
+    def _program(self):
+        """This process, as operators know it."""
+        if self.listener == bc_conf.BOOT_API_GROUP:
+            return 'ironic-boot-config-api'
+        return 'ironic' if service.conductor_in_process() else 'ironic-api'
+
+    def _owner(self, host):
+        """The conductor that answered (this one's, in process)."""
+        return self._conf.host if host == rpcapi.LOCAL else host
+
+    def _count(self, outcome, cause, ms):
+        self.observer.request(outcome, cause, ms / 1000)
+        # Ironic's metrics: served, not_found, failed, refused.<cause>.
         # send_*() take full names; Ironic's decorators add the prefix.
+        name = 'refused.' + cause if outcome == outcomes.REFUSED else outcome
         metrics = self.metrics
-        metrics.send_counter(metrics.get_metric_name(outcome), 1)
+        metrics.send_counter(metrics.get_metric_name(name), 1)
         metrics.send_timer(metrics.get_metric_name('request'), ms)
 
     def _not_found(self, start_response, cause, node, log_args, started):
@@ -258,35 +275,29 @@ class BootConfigMiddleware:
         log_args.update(reason=cause, kind=type(cause).__name__,
                         node=node or '-',
                         ms=(time.monotonic() - started) * 1000)
-        if isinstance(cause, exception.Refused):
+        outcome, why = outcomes.classify(cause)
+        if outcome == outcomes.REFUSED:
             # A flood must not flood the log: counted and summarised.
-            outcome = cause.outcome
             self.refusals.refused(cause.check, log_args['remote'], cause)
-        elif isinstance(cause, (exception.MalformedPath,
-                                ironic_exception.NotFound)) and \
-                not isinstance(cause, ironic_exception.NoValidHost):
-            outcome = 'not_found'
+        elif outcome == outcomes.NOT_FOUND:
             LOG.info('%(method)s %(path)s from %(remote)s: 404, node '
                      '%(node)s: %(reason)s (%(ms).1f ms)', log_args)
-        elif isinstance(cause, exception.ShimUnavailable):
+        elif why == 'shim_unavailable':
             # A fault, but the circuit said so once at WARNING when it
             # opened: a flood of fail-fast requests must not flood the log.
-            outcome = 'failed'
             LOG.info('%(method)s %(path)s from %(remote)s: 404, node '
                      '%(node)s: %(kind)s: %(reason)s (%(ms).1f ms)', log_args)
-        elif isinstance(cause, _FAULTS):
+        elif why != 'unexpected':
             # Not the caller's doing: a conductor, the RPC or the database.
-            outcome = 'failed'
             LOG.warning('%(method)s %(path)s from %(remote)s: 404, node '
                         '%(node)s: %(kind)s: %(reason)s (%(ms).1f ms)',
                         log_args)
         else:
-            outcome = 'failed'
             LOG.error('%(method)s %(path)s from %(remote)s: 404, node '
                       '%(node)s: unexpected %(kind)s: %(reason)s '
                       '(%(ms).1f ms)', log_args,
                       exc_info=(type(cause), cause, cause.__traceback__))
-        self._count(outcome, log_args['ms'])
+        self._count(outcome, why, log_args['ms'])
         return not_found(start_response, log_args['method'])
 
 

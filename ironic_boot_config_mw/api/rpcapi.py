@@ -2,7 +2,9 @@
 
 import functools
 import inspect
+import time
 
+from ironic.common import exception as ironic_exception
 from ironic.common import rpc as ironic_rpc
 from ironic.common.json_rpc import client as ironic_json_rpc_client
 from ironic.conductor import rpcapi as conductor_rpcapi
@@ -13,9 +15,11 @@ import oslo_messaging as messaging
 from oslo_utils import netutils
 
 from ironic_boot_config_mw import conf as bc_conf
+from ironic_boot_config_mw import exception
 from ironic_boot_config_mw import rpc
 from ironic_boot_config_mw.api import circuit
 from ironic_boot_config_mw.api import jsonrpc
+from ironic_boot_config_mw.api import outcomes
 
 LOG = log.getLogger(__name__)
 
@@ -35,9 +39,13 @@ class BootConfigAPI:
     Every transport but ``none`` goes through a :class:`~ironic_boot_config_
     mw.api.circuit.Circuit` per conductor: a shim that failed or hangs
     fails its calls at once.
+
+    :param observer: told how long each call took (:class:`~ironic_boot_
+        config_mw.api.outcomes.Observer`).
     """
 
-    def __init__(self, conf):
+    def __init__(self, conf, observer=None):
+        self.observer = observer or outcomes.Observer()
         self._timeout = conf.boot_config.rpc_timeout
         self._ring = None
         self.circuit = None
@@ -81,13 +89,24 @@ class BootConfigAPI:
             self._ring.get_conductor_for(node)
         params = dict(node_id=node.uuid, name=name,
                       boot_interface=node.boot_interface)
-        if self.circuit is None:
-            data = self._call(context, host, rpc.METHOD, rpc.METHOD_VERSION,
-                              **params)
-        else:
-            data = self.circuit.call(host, self._call, context, host,
-                                     rpc.METHOD, rpc.METHOD_VERSION,
-                                     **params)
+        call = self._call
+        if self.circuit is not None:
+            # Refused at once by an open circuit: no call, nothing timed.
+            call = functools.partial(self.circuit.call, host, self._call)
+        started, outcome = time.monotonic(), 'failed'
+        try:
+            data = call(context, host, rpc.METHOD, rpc.METHOD_VERSION,
+                        **params)
+            outcome = 'answered'
+        except ironic_exception.NotFound:
+            outcome = 'not_found'
+            raise
+        except exception.ShimUnavailable:
+            outcome = None
+            raise
+        finally:
+            if outcome is not None:
+                self.observer.rpc(host, outcome, time.monotonic() - started)
         return rpc.from_wire(data), host
 
     def conductors(self):

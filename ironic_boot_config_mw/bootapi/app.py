@@ -1,4 +1,5 @@
-"""The boot API's WSGI application: ``/v1/boot``, ``/health``, nothing else.
+"""The boot API's WSGI application: ``/v1/boot``, ``/health``, ``/metrics``
+(unless ``[boot_config_api]metrics = False``), nothing else.
 
 ``/v1/boot/<MAC>/<NAME>`` is the filter itself (the same parser, lookup,
 state gate, RPC to the owner's shim, admission and the same byte-identical
@@ -13,8 +14,11 @@ from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw.api import middleware
 from ironic_boot_config_mw.api import request
 from ironic_boot_config_mw.bootapi import health
+from ironic_boot_config_mw.bootapi import metrics
 
 HEALTH = '/health'
+METRICS = '/metrics'
+_READS = ('GET', 'HEAD')
 
 
 def _not_found(environ, start_response):
@@ -31,19 +35,33 @@ class BootAPI:
     """
 
     def __init__(self, conf, find_node=None, client=None):
+        options = getattr(conf, bc_conf.BOOT_API_GROUP)
+        self.metrics = metrics.Metrics(
+            options.threads, conf.boot_config.health_shims) \
+            if options.metrics else None
         self.boot = middleware.BootConfigMiddleware(
             _not_found, conf, find_node, client,
-            listener=bc_conf.BOOT_API_GROUP, max_concurrent_requests=0)
+            listener=bc_conf.BOOT_API_GROUP, max_concurrent_requests=0,
+            observer=self.metrics)
         self.health = health.Health(
             self.boot.find_node, self.boot.client,
             conf.boot_config.rpc_timeout,
             shims=conf.boot_config.health_shims)
+        if self.metrics is not None:
+            self.metrics.watch(self.health,
+                               getattr(self.boot.client, 'circuit', None),
+                               self.boot.history)
 
     def __call__(self, environ, start_response):
         path = environ.get('PATH_INFO', '')
         if request.owns(path):
-            return self.boot(environ, start_response)
-        if path == HEALTH and environ.get('REQUEST_METHOD') in ('GET',
-                                                                'HEAD'):
-            return self.health(environ, start_response)
+            if self.metrics is None:
+                return self.boot(environ, start_response)
+            with self.metrics.in_flight.track_inprogress():
+                return self.boot(environ, start_response)
+        if environ.get('REQUEST_METHOD') in _READS:
+            if path == HEALTH:
+                return self.health(environ, start_response)
+            if path == METRICS and self.metrics is not None:
+                return self.metrics(environ, start_response)
         return _not_found(environ, start_response)

@@ -119,18 +119,21 @@ class Health:
 
     def check(self):
         """The answer: ``{'database': bool, 'shims': {host: bool}}``
-        (without ``shims`` unless :attr:`shims`), from the latest results.
-        Waits only at first: until ``first_wait`` after the thread's
-        start at most."""
+        (without ``shims`` unless :attr:`shims`), from the latest results."""
+        answer = self.latest()
+        if not self.shims:
+            del answer['shims']
+        return answer
+
+    def latest(self):
+        """:meth:`answer`, once the checks run. Waits only at first: until
+        ``first_wait`` after the thread's start at most."""
         self._start()
         started_at = self._started_at
         if started_at is not None and not self._first_round.is_set():
             self._first_round.wait(max(
                 0.0, started_at + self.first_wait - time.monotonic()))
-        answer = self.answer()
-        if not self.shims:
-            del answer['shims']
-        return answer
+        return self.answer()
 
     def answer(self, now=None):
         """What the latest results say (see the module's docstring)."""

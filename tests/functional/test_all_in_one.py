@@ -10,6 +10,9 @@ import tempfile
 
 import pytest
 
+from tests.harness import cli
+from tests.harness import net
+
 pytestmark = pytest.mark.slow
 
 HOST = '127.0.0.2'
@@ -91,3 +94,23 @@ def test_template_under_state_path_survives_any_exit(cluster, nodes):
         assert '/v1/boot/${net_default_mac}/grub.cfg' in f.read()
     resp = cluster.client.boot(nodes[0].mac)
     assert resp.status_code == 200, resp.text
+
+
+def test_the_cli_without_authentication(cluster, nodes):
+    """``baremetal --os-auth-type none``, as Metal3's single ironic is
+    reached: the shims (the process itself with ``rpc_transport =
+    none``), and what the all-in-one process served a node."""
+    shims = cli.run_json(cluster, 'boot', 'config', 'shims')
+    assert [s['Alive'] for s in shims] == [True]
+    local = cluster.spec.rpc_transport == 'none'
+    assert (shims[0]['Conductor'] == 'local') == local
+    node = nodes[2]
+    assert cluster.client.boot(node.mac).status_code == 200
+
+    def recorded():
+        answer = cli.run_json(cluster, 'boot', 'config', 'explain', node.mac)
+        return answer if answer['last_served_at'] else None
+    answer = net.wait_for(recorded, 30, 'the served record')
+    assert answer['answer'] == 200 and answer['node'] == node.uuid
+    assert answer['last_served_served_by'] == 'ironic@%s' % HOST
+    assert answer['last_served_owner'].split(':')[0] == HOST

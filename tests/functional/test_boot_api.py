@@ -53,10 +53,7 @@ def cluster(launch):
 @pytest.fixture(scope='module')
 def nodes(cluster):
     """A real node on each conductor, in ``clean wait``."""
-    api = cluster.client
-    nodes = {A: api.create_node_on(A), B: api.create_node_on(B)}
-    api.to_clean_wait(nodes.values())
-    return nodes
+    return cluster.client.waiting_node_on_each([A, B])
 
 
 @pytest.fixture(scope='module')

@@ -106,6 +106,12 @@ class IronicClient:
                 return node
         raise AssertionError('no node landed on %s in %d' % (host, attempts))
 
+    def waiting_node_on_each(self, hosts):
+        """``{host: node}``: a node of each conductor, in ``clean wait``."""
+        nodes = {host: self.create_node_on(host) for host in hosts}
+        self.to_clean_wait(nodes.values())
+        return nodes
+
     def node(self, uuid):
         return self.call('GET', '/v1/nodes/%s' % uuid)
 

@@ -5,6 +5,7 @@ import pytest
 
 from ironic_boot_config_mw import exception
 from ironic_boot_config_mw.api import admission
+from tests.unit import fakes
 
 PROXIES = [ipaddress.ip_network('10.0.0.0/24'),
            ipaddress.ip_network('fd00::/64')]
@@ -176,17 +177,9 @@ def test_concurrency_cap_waits_for_a_slot():
     assert 0.05 <= time.monotonic() - started < 0.3
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
 def test_refusal_log_first_at_once_then_a_summary_per_interval(caplog):
     caplog.set_level(logging.DEBUG, logger='ironic_boot_config_mw')
-    clock = Clock()
+    clock = fakes.Clock()
     log = admission.RefusalLog(interval=60, clock=clock)
 
     def warnings():

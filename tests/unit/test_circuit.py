@@ -319,3 +319,16 @@ def test_memory_is_bounded_by_the_hosts(port):
     for _ in range(3):
         ask(breaker, rpc, '127.0.0.2')
     assert len(breaker._shims) == 10
+
+
+def test_states_say_which_calls_fail_at_once():
+    now = [100.0]
+    breaker = circuit.Circuit(1.0, 60, clock=lambda: now[0])
+    assert breaker.states() == {}
+    breaker.leave(breaker.enter(A), ConnectionRefusedError())
+    pending = breaker.enter(B)                  # pending, not yet suspect
+    assert breaker.states() == {A: 'open'}
+    now[0] += 1.5                               # past connect_timeout
+    assert breaker.states() == {A: 'open', B: 'suspect'}
+    breaker.leave(pending)                      # B answered
+    assert breaker.states() == {A: 'open'}

@@ -81,7 +81,8 @@ def test_list_opts_covers_every_group():
                            bc_conf.BOOT_API_GROUP, bc_conf.JSON_RPC_GROUP}
     assert {o.name: o.default for o in groups[bc_conf.BOOT_API_GROUP]} == {
         'host_ip': '0.0.0.0', 'port': 6390, 'unix_socket': None,
-        'unix_socket_mode': None, 'threads': 64, 'backlog': 1024}
+        'unix_socket_mode': None, 'threads': 64, 'backlog': 1024,
+        'metrics': True}
     assert 'max_concurrent_wait' in {o.name for o in groups['boot_config']}
     assert [o.name for o in groups['api']] == ['restrict_boot_config']
     assert {o.name for o in groups['pxe']} == {

@@ -148,3 +148,25 @@ def test_shims_status(keystone):
 
 def test_explain_is_get_only(keystone):
     app().post('/v1/boot-explain/x/y', status=405)
+
+
+def test_says_what_was_last_served_whatever_the_state(keystone, make_node):
+    from ironic import objects
+    from ironic.common import context as ironic_context
+    node, mac = make_node()
+    explained = app()
+    explained.get('/v1/boot/%s/boot.ipxe' % mac)
+    explained.app.history.flush()
+    node = objects.Node.get_by_uuid(ironic_context.get_admin_context(),
+                                    node.uuid)
+    node.provision_state = 'active'
+    node.save()
+    answer = explained.get('/v1/boot-explain/%s/boot.ipxe' % mac,
+                           headers={'X-Auth-Token': 'admin-token'}).json
+    assert answer['status'] == 404 and 'not a wait state' in answer['reason']
+    assert answer['last_served']['name'] == 'boot.ipxe'
+    assert answer['last_served']['bytes'] == len(tm.SCRIPT)
+    assert answer['last_served']['owner'] == '127.0.0.2'
+    never = explained.get('/v1/boot-explain/52:54:00:ee:ee:03/boot.ipxe',
+                          headers={'X-Auth-Token': 'admin-token'}).json
+    assert never['last_served'] is None

@@ -1,5 +1,9 @@
-"""The boot path never writes to the database (real lookup, real provider
-dispatch in-process, real tasks where a provider needs one)."""
+"""A request never writes to the database (real lookup, real provider
+dispatch in-process, real tasks where a provider needs one): the only
+write is the node history record of what was served, by the history's own
+thread, once per node however often it is asked."""
+
+import threading
 
 from ironic.conf import CONF
 from oslo_db.sqlalchemy import enginefacade
@@ -14,13 +18,14 @@ from tests.unit import test_providers
 
 @pytest.fixture
 def statements(ironic_db):
-    """Every statement of every engine: Ironic's, and the lookup's own
-    pool for a SQLite file."""
+    """Every statement of every engine (Ironic's, and the lookup's own
+    pool for a SQLite file): ``(thread name, its first words)``."""
     seen = []
     enginefacade.writer.get_engine()
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement.split(None, 1)[0].upper())
+        seen.append((threading.current_thread().name,
+                     ' '.join(statement.split()[:3]).upper()))
 
     sa.event.listen(sa.engine.Engine, 'before_cursor_execute', record)
     yield seen
@@ -30,8 +35,9 @@ def statements(ironic_db):
 def test_no_insert_update_delete(make_node, statements, tmp_path):
     CONF.set_override('rpc_transport', 'none')
     try:
-        app = webtest.TestApp(middleware.BootConfigMiddleware(
-            lambda e, s: [], conf=CONF))
+        boot_filter = middleware.BootConfigMiddleware(lambda e, s: [],
+                                                      conf=CONF)
+        app = webtest.TestApp(boot_filter)
         ipxe_node, ipxe_mac = make_node()
         test_providers.write_config(ipxe_node.uuid)
         pxe_node, pxe_mac = make_node(boot_interface='pxe')
@@ -44,9 +50,11 @@ def test_no_insert_update_delete(make_node, statements, tmp_path):
             app.get('/v1/boot/%s/grub.cfg' % pxe_mac)        # shared task
             app.get('/v1/boot/%s/boot.ipxe' % refused_mac, status=404)
             app.get('/v1/boot/52:54:00:ee:ee:ee/boot.ipxe', status=404)
+        boot_filter.history.flush()
     finally:
         CONF.clear_override('rpc_transport')
     assert statements, 'the test saw no statement at all'
-    writes = [s for s in statements
-              if s not in ('SELECT', 'PRAGMA', 'ROLLBACK', 'BEGIN')]
-    assert writes == []
+    writes = [(thread, s) for thread, s in statements
+              if s.split()[0] not in ('SELECT', 'PRAGMA', 'ROLLBACK', 'BEGIN',
+                                      'COMMIT')]
+    assert writes == [('boot-config-history', 'INSERT INTO NODE_HISTORY')] * 2
