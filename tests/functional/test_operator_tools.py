@@ -122,6 +122,11 @@ def test_a_dead_shim(cluster, nodes):
         A: True, B: True}
     assert all('ipxe' in s['Providers'] and s['RPC API Version'] == '1.2'
                for s in shims)
+    # B's node booted once, through the filter in Ironic's API.
+    assert cluster.client.boot(nodes[B].mac).status_code == 200
+    net.wait_for(lambda: cli.run_json(
+        cluster, 'boot', 'config', 'explain', nodes[B].mac)[
+        'last_served_at'], 30, 'the served record')
     cluster.conductors[B].shim.stop()
     try:
         down = {host_of(s['Conductor']): s for s in cli.run_json(
@@ -134,6 +139,9 @@ def test_a_dead_shim(cluster, nodes):
         assert answer['answer'] == 404 and answer['node'] == nodes[B].uuid
         assert 'ShimUnavailable' in answer['reason'] or \
             'onnect' in answer['reason'], answer['reason']
+        # What it was served before: still there, whoever is down now.
+        assert answer['last_served_served_by'].startswith('ironic-api@')
+        assert host_of(answer['last_served_owner']) == B
     finally:
         cluster.start_shim(B)
         cluster.wait_ready()
