@@ -58,8 +58,8 @@ BOOT_API_DEFAULT_PORT = 6390
 #: stock part, and the seconds between rounds: together they should outlast a
 #: takeover (the new owner of a dead conductor's nodes writes their boot files
 #: a few seconds after the hash ring moves them).
-ROOT_SCRIPT_RETRIES = 3
-ROOT_SCRIPT_RETRY_DELAY = 5
+ROOT_CONFIG_RETRIES = 3
+ROOT_CONFIG_RETRY_DELAY = 5
 
 api_opts = [
     cfg.BoolOpt('restrict_boot_config',
@@ -103,8 +103,9 @@ boot_config_opts = [
                     'GRUB fetches. Defaults to [pxe]'
                     'ipxe_config_api_root_url, else the API URL the '
                     'conductor knows.'),
-    cfg.IntOpt('root_script_retries',
-               default=ROOT_SCRIPT_RETRIES, min=0, max=20,
+    cfg.IntOpt('root_config_retries',
+               default=ROOT_CONFIG_RETRIES, min=0, max=20,
+               deprecated_name='root_script_retries',
                help='Rounds the root iPXE script and the master GRUB config '
                     'ask the API again, after the first, before Ironic\'s '
                     'stock part (per-MAC files, [pxe]ipxe_fallback_script): '
@@ -112,14 +113,15 @@ boot_config_opts = [
                     'dead one\'s nodes, before the new owner wrote their '
                     'boot files, gets its own a moment later. A machine of '
                     'no waiting node reaches the stock part later by at '
-                    'most root_script_retries * root_script_retry_delay '
+                    'most root_config_retries * root_config_retry_delay '
                     'seconds, plus the time of the requests. 0: ask once. '
                     'Written into the templates: restart the shim (or the '
                     'all-in-one ironic) after a change.'),
-    cfg.IntOpt('root_script_retry_delay',
-               default=ROOT_SCRIPT_RETRY_DELAY, min=1, max=60,
+    cfg.IntOpt('root_config_retry_delay',
+               default=ROOT_CONFIG_RETRY_DELAY, min=1, max=60,
+               deprecated_name='root_script_retry_delay',
                help='Seconds the root configs wait between two rounds of '
-                    'root_script_retries (iPXE\'s and GRUB\'s sleep).'),
+                    'root_config_retries (iPXE\'s and GRUB\'s sleep).'),
     cfg.IntOpt('rpc_timeout',
                default=10, min=1, max=300,
                help='Seconds the API waits for the owning conductor\'s shim '

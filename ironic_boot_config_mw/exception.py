@@ -41,7 +41,7 @@ class ProviderLoadError(exception.IronicException):
     _msg_fmt = 'Cannot load boot config provider %(name)s: %(reason)s'
 
 
-class RootScriptError(Exception):
+class RootConfigError(Exception):
     """The root template cannot be written as configured (start-up only)."""
 
 

@@ -48,8 +48,8 @@ from oslo_utils import netutils
 from oslo_utils import timeutils
 
 from ironic_boot_config_mw import exception
-from ironic_boot_config_mw import root_script
-from ironic_boot_config_mw import service
+from ironic_boot_config_mw import process
+from ironic_boot_config_mw import root_config
 from ironic_boot_config_mw.providers import dispatch
 
 LOG = log.getLogger(__name__)
@@ -191,7 +191,7 @@ class Takeover:
         it prepared them again, so it does that before it serves (call it
         before the RPC server starts). Then scan in a daemon thread until
         :meth:`stop`."""
-        if not service.conductor_in_process():
+        if not process.conductor_in_process():
             # A driver's first load renders the root configs: into a
             # private directory, before any task of ours loads one.
             dispatch.instantiate_boot_interfaces(cfg.CONF)
@@ -329,9 +329,9 @@ class Takeover:
                 if (_entry(current) != entry or current.maintenance
                         or not self._mine(rings, current)):
                     return False
-                with root_script.frozen():
+                with root_config.frozen():
                     PREPARE[current.provision_state](task)
-        except exception.RootScriptError as exc:
+        except exception.RootConfigError as exc:
             # The conductor renders it as it starts: the next scan.
             LOG.info('Takeover of node %(node)s waits: %(error)s',
                      {'node': node.uuid, 'error': exc})

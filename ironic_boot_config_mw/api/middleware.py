@@ -30,7 +30,7 @@ from oslo_middleware import http_proxy_to_wsgi
 
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw import exception
-from ironic_boot_config_mw import service
+from ironic_boot_config_mw import process
 from ironic_boot_config_mw.api import admission
 from ironic_boot_config_mw.api import explain
 from ironic_boot_config_mw.api import history
@@ -64,8 +64,8 @@ class BootConfigMiddleware:
     :param client: object with ``get_boot_config(context, node, name)``
         returning ``(BootConfig, host)`` (and ``conductors()``, ``ping()``
         for the explain endpoint); default: a
-        :class:`~ironic_boot_config_mw.api.rpcapi.BootConfigAPI`.
-    :param listener: the option group of the server in front of it:
+        :class:`~ironic_boot_config_mw.api.rpcapi.ShimAPI`.
+    :param listener_group: the option group of the server in front of it:
         ``api`` (Ironic's API), or ``boot_config_api`` (the boot API
         process).
     :param max_concurrent_requests: the cap; None:
@@ -76,10 +76,10 @@ class BootConfigMiddleware:
     """
 
     def __init__(self, application, conf=None, find_node=None, client=None,
-                 listener='api', max_concurrent_requests=None,
+                 listener_group='api', max_concurrent_requests=None,
                  observer=None):
         conf = cfg.CONF if conf is None else conf
-        self.listener = listener
+        self.listener_group = listener_group
         self.observer = observer or outcomes.Observer()
         try:
             self._configure(application, conf, find_node, client,
@@ -98,15 +98,15 @@ class BootConfigMiddleware:
         # Ironic's app registers it too; a paste pipeline may not.
         conf.register_opts(http_proxy_to_wsgi.OPTS, group='oslo_middleware')
         bc_conf.validate(conf)
-        bc_conf.validate_sources(conf, self.listener)
-        _refuse_without_database(conf, self.listener)
+        bc_conf.validate_sources(conf, self.listener_group)
+        _refuse_without_database(conf, self.listener_group)
         self.application = application
         self._conf = conf
         options = conf.boot_config
         self.client_address = admission.ClientAddress(
             conf.oslo_middleware.enable_proxy_headers_parsing,
             bc_conf.source_networks(conf, 'trusted_proxies'),
-            bool(getattr(conf, self.listener).unix_socket))
+            bool(getattr(conf, self.listener_group).unix_socket))
         self.sources = admission.SourceFilter(bc_conf.source_networks(conf))
         self.rate = admission.RateLimiter(options.rate_limit,
                                           options.rate_limit_burst,
@@ -120,7 +120,7 @@ class BootConfigMiddleware:
             restrict=conf.api.restrict_boot_config,
             max_connections=conf.database.max_pool_size,
             database_url=conf.database.connection)
-        self.client = client or rpcapi.BootConfigAPI(conf, self.observer)
+        self.client = client or rpcapi.ShimAPI(conf, self.observer)
         self.history = None
         if options.record_served and getattr(conf.conductor, 'node_history',
                                              True):
@@ -132,12 +132,12 @@ class BootConfigMiddleware:
         # Ironic's own metrics: statsd or collector as [metrics] says.
         self.metrics = metrics_utils.get_metrics_logger('boot_config',
                                                         host=conf.host)
-        if service.conductor_in_process():
+        if process.conductor_in_process():
             # The all-in-one ironic: its conductor renders the root configs.
-            # NOTE: imported here: root_script imports conductor-side Ironic
+            # NOTE: imported here: root_config imports conductor-side Ironic
             # modules, which ironic-api must not load.
-            from ironic_boot_config_mw import root_script
-            root_script.link_in_process(conf)
+            from ironic_boot_config_mw import root_config
+            root_config.link_in_process(conf)
         LOG.info('Boot configuration API enabled at %s/<MAC>/<NAME> '
                  '(restrict_boot_config=%s, rpc_transport=%s, '
                  'allowed_source_cidrs=%s, trusted_proxies=%s, '
@@ -253,9 +253,9 @@ class BootConfigMiddleware:
 
     def _program(self):
         """This process, as operators know it."""
-        if self.listener == bc_conf.BOOT_API_GROUP:
+        if self.listener_group == bc_conf.BOOT_API_GROUP:
             return 'ironic-boot-config-api'
-        return 'ironic' if service.conductor_in_process() else 'ironic-api'
+        return 'ironic' if process.conductor_in_process() else 'ironic-api'
 
     def _owner(self, host):
         """The conductor that answered (this one's, in process)."""
@@ -307,7 +307,7 @@ def not_found(start_response, method='GET'):
     return [b''] if method == 'HEAD' else [_NOT_FOUND_BODY]
 
 
-def _refuse_without_database(conf, listener):
+def _refuse_without_database(conf, listener_group):
     """``[DEFAULT]use_rpc_for_database``: this process has no database.
 
     /v1/boot looks the MAC up in Ironic's database, and an API host
@@ -316,9 +316,9 @@ def _refuse_without_database(conf, listener):
     database (the all-in-one ``ironic`` has its conductor's).
     """
     if (not getattr(conf, 'use_rpc_for_database', False)
-            or service.conductor_in_process()):
+            or process.conductor_in_process()):
         return
-    if listener == bc_conf.BOOT_API_GROUP:
+    if listener_group == bc_conf.BOOT_API_GROUP:
         raise cfg.ConfigFileValueError(
             'Invalid [DEFAULT]use_rpc_for_database = True: '
             'ironic-boot-config-api looks MAC addresses up in Ironic\'s '

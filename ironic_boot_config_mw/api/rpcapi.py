@@ -27,7 +27,7 @@ LOG = log.getLogger(__name__)
 LOCAL = 'local'
 
 
-class BootConfigAPI:
+class ShimAPI:
     """Calls the shim beside a node's conductor: ``get_boot_config`` (and
     ``ping``, for operators).
 

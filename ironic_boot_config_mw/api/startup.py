@@ -18,20 +18,20 @@ from oslo_log import log
 import oslo_messaging as messaging
 
 from ironic_boot_config_mw import exception
-from ironic_boot_config_mw import service
+from ironic_boot_config_mw import process
 
 LOG = log.getLogger(__name__)
 
 #: What bad configuration raises while the filter is built.
 ERRORS = (cfg.Error, ValueError, OSError, messaging.MessagingException,
-          exception.ProviderLoadError, exception.RootScriptError)
+          exception.ProviderLoadError, exception.RootConfigError)
 
 
 def refuse(exc):
     """Stop the API for the start-up error ``exc`` (re-raised where that
     alone stops it)."""
     launcher = multiprocessing.parent_process()
-    if launcher is None or not service.conductor_in_process():
+    if launcher is None or not process.conductor_in_process():
         raise exc
     LOG.critical('The boot configuration API cannot start, so neither can '
                  'this ironic process: %s', exc)

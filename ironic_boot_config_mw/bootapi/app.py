@@ -41,7 +41,7 @@ class BootAPI:
             if options.metrics else None
         self.boot = middleware.BootConfigMiddleware(
             _not_found, conf, find_node, client,
-            listener=bc_conf.BOOT_API_GROUP, max_concurrent_requests=0,
+            listener_group=bc_conf.BOOT_API_GROUP, max_concurrent_requests=0,
             observer=self.metrics)
         self.health = health.Health(
             self.boot.find_node, self.boot.client,

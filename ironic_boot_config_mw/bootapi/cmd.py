@@ -23,7 +23,7 @@ from oslo_config import cfg
 from oslo_log import log
 
 from ironic_boot_config_mw import conf as bc_conf
-from ironic_boot_config_mw import service as serving
+from ironic_boot_config_mw import process
 from ironic_boot_config_mw.api import startup
 from ironic_boot_config_mw.bootapi import app
 from ironic_boot_config_mw.bootapi import server
@@ -42,7 +42,7 @@ def main(argv=None):
         svc.start()
     except startup.ERRORS as exc:
         sys.exit('%s: %s' % (server.NAME, exc))
-    return serving.serve(svc, CONF)
+    return process.serve(svc, CONF)
 
 
 if __name__ == '__main__':

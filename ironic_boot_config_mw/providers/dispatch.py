@@ -26,7 +26,7 @@ from oslo_log import log
 import stevedore
 
 from ironic_boot_config_mw import exception
-from ironic_boot_config_mw import service
+from ironic_boot_config_mw import process
 from ironic_boot_config_mw.providers import base
 
 LOG = log.getLogger(__name__)
@@ -57,7 +57,7 @@ class ProviderRegistry:
             BOOT_INTERFACES, names=names, invoke_on_load=False)
         self._native = {ext.name for ext in interfaces
                         if hasattr(ext.plugin, 'get_boot_config')}
-        if self._native and not service.conductor_in_process():
+        if self._native and not process.conductor_in_process():
             instantiate_boot_interfaces(cfg.CONF)
         LOG.info('Boot config providers loaded for boot interfaces: %s; '
                  'native get_boot_config: %s',

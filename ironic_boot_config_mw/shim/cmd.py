@@ -9,9 +9,10 @@
     again at once).
     ``ironic-boot-config-conductor`` is its deprecated former name.
 
-``ironic-boot-config-root-template --config-file /etc/ironic/ironic.conf``
-    writes (or reverts) only the root templates and exits: for the
-    all-in-one ``ironic`` process (no shim) or an init container.
+``ironic-boot-config-root-configs --config-file /etc/ironic/ironic.conf``
+    writes (or reverts) only the templates of the root configs and exits:
+    for the all-in-one ``ironic`` process (no shim) or an init container.
+    ``ironic-boot-config-root-template`` is its deprecated former name.
 
 Both take Ironic's own command line (``--config-file``, ``--config-dir``).
 """
@@ -32,26 +33,24 @@ import oslo_messaging as messaging
 
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw import exception
-from ironic_boot_config_mw import root_script
-from ironic_boot_config_mw import service as serving
+from ironic_boot_config_mw import process
+from ironic_boot_config_mw import root_config
 from ironic_boot_config_mw.shim import service
 
 CONF = cfg.CONF
 LOG = log.getLogger(__name__)
 SHIM = 'ironic-boot-config-shim'
+ROOT_CONFIGS = 'ironic-boot-config-root-configs'
 _START_UP_ERRORS = (cfg.Error, ValueError, OSError,
                     messaging.MessagingException, exception.ProviderLoadError,
-                    exception.RootScriptError)
+                    exception.RootConfigError)
 
 
 def main(argv=None, deprecated_name=None):
     argv = sys.argv if argv is None else argv
     bc_conf.register_opts(CONF)
     ironic_service.prepare_service('ironic_boot_config_shim', argv)
-    if deprecated_name:
-        LOG.warning('%s is deprecated and will be removed in a future '
-                    'release: run %s, the same program.', deprecated_name,
-                    SHIM)
+    _warn_deprecated(deprecated_name, SHIM)
     try:
         ironic_service.ensure_rpc_transport(CONF)
     except RuntimeError as exc:
@@ -63,12 +62,12 @@ def main(argv=None, deprecated_name=None):
         bc_conf.validate(CONF)
         bc_conf.check_shim_auth(CONF)
         _log_security(inherited)
-        root_script.ensure_templates(CONF)
+        root_config.ensure_all(CONF)
         svc = service.ShimRPCService(CONF.host)
         svc.start()
     except _START_UP_ERRORS as exc:
         sys.exit('%s: %s' % (SHIM, exc))
-    return serving.serve(svc, CONF)
+    return process.serve(svc, CONF)
 
 
 def _log_security(inherited):
@@ -86,20 +85,35 @@ def _log_security(inherited):
               'inherited': ', '.join(inherited) or 'nothing'})
 
 
+def _warn_deprecated(deprecated_name, name):
+    if deprecated_name:
+        LOG.warning('%s is deprecated and will be removed in a future '
+                    'release: run %s, the same program.', deprecated_name,
+                    name)
+
+
 def deprecated_main():
     """``ironic-boot-config-conductor``: the shim's former name."""
     return main(deprecated_name='ironic-boot-config-conductor')
 
 
-def write_root_template(argv=None):
+def deprecated_write_root_template():
+    """``ironic-boot-config-root-template``: the former name of
+    ``ironic-boot-config-root-configs``."""
+    return write_root_configs(
+        deprecated_name='ironic-boot-config-root-template')
+
+
+def write_root_configs(argv=None, deprecated_name=None):
     argv = sys.argv if argv is None else argv
     bc_conf.register_opts(CONF)
     ironic_service.prepare_command(argv)
+    _warn_deprecated(deprecated_name, ROOT_CONFIGS)
     try:
         bc_conf.validate(CONF)
-        written = [(rc, rc.ensure(CONF)) for rc in root_script.ROOT_CONFIGS]
+        written = [(rc, rc.ensure(CONF)) for rc in root_config.ROOT_CONFIGS]
     except _START_UP_ERRORS as exc:
-        sys.exit('ironic-boot-config-root-template: %s' % exc)
+        sys.exit('%s: %s' % (ROOT_CONFIGS, exc))
     for rc, path in written:
         if path or rc.enabled(CONF):
             print('%s %s' % (getattr(CONF.pxe, rc.template_option),

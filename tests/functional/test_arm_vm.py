@@ -62,8 +62,8 @@ def cluster(launch, tmp_path_factory):
                             'pxe_bootfile_name_by_arch': 'aarch64:%s' % GRUB,
                             'ipxe_bootfile_name_by_arch':
                                 'aarch64:%s' % IPXE},
-                    'boot_config': {'root_script_retries': '1',
-                                    'root_script_retry_delay': '2'}}) as c:
+                    'boot_config': {'root_config_retries': '1',
+                                    'root_config_retry_delay': '2'}}) as c:
         c.serve_http()
         yield c
 

@@ -32,7 +32,7 @@ STOPPED = REPLICAS[2]
 CONNECTIONS = 16
 DURATION = 20
 #: Seconds each machine waits between two requests. A machine given the
-#: 404 asks again after root_script_retry_delay (5 s), it does not spin:
+#: 404 asks again after root_config_retry_delay (5 s), it does not spin:
 #: once a second is a denser flood than that, and it leaves the 2 shared
 #: cores to the API (measured with 0.1 s: ~130 fail-fast 404s a second
 #: through the httpds took the CPU, and the other machines' requests

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 A, B = '127.0.0.2', '127.0.0.3'
 UNKNOWN_MAC = '52:54:00:ff:88:77'
-#: [boot_config]root_script_retries and root_script_retry_delay: small.
+#: [boot_config]root_config_retries and root_config_retry_delay: small.
 RETRIES, DELAY = 2, 2
 
 
@@ -36,8 +36,8 @@ def cluster(launch):
                 extra_conf={'DEFAULT': {
                     'enabled_boot_interfaces': 'ipxe,pxe,http',
                     'enabled_deploy_interfaces': 'fake,direct,ramdisk'},
-                    'boot_config': {'root_script_retries': str(RETRIES),
-                                    'root_script_retry_delay': str(DELAY)}}
+                    'boot_config': {'root_config_retries': str(RETRIES),
+                                    'root_config_retry_delay': str(DELAY)}}
                 ) as c:
         c.serve_http()
         vm.build_grub(os.path.join(c.conductors[A].tftp_root,
@@ -112,8 +112,8 @@ def test_the_generic_404_body_is_harmless_to_grub(cluster, tmp_path):
 
     vm.boot_grub([UNKNOWN_MAC], cluster.conductors[A].tftp_root,
                  until=fell_through, log_path=str(serial))
-    # Asked once, then again [boot_config]root_script_retries times,
-    # root_script_retry_delay apart (GRUB's sleep), then the stock part.
+    # Asked once, then again [boot_config]root_config_retries times,
+    # root_config_retry_delay apart (GRUB's sleep), then the stock part.
     asked = api_requests(cluster, since, UNKNOWN_MAC)
     gaps = [b.when - a.when for a, b in zip(asked, asked[1:])]
     print('\nGRUB VM %s (no node): %d asks, %s s apart' % (

@@ -54,7 +54,7 @@ def test_the_ring_and_the_shims_are_on_ipv6(cluster, node_of_b):
         in b.shim.log()
 
 
-def test_the_root_script_links_to_an_ipv6_literal(cluster):
+def test_the_root_config_links_to_an_ipv6_literal(cluster):
     with open(cluster.conductors[A].http_root + '/boot.ipxe') as f:
         script = f.read()
     assert 'chain http://[%s]:%d/v1/boot/${net${boot_config_netid}/mac}/' \

@@ -68,7 +68,7 @@ def api_request(c, mac, status, since):
     return None
 
 
-def test_root_script_is_ironics_render_of_the_template(cluster):
+def test_root_config_is_ironics_render_of_the_template(cluster):
     for c in cluster.conductors.values():
         with open(os.path.join(c.http_root, 'boot.ipxe')) as f:
             script = f.read()
@@ -150,7 +150,7 @@ def test_active_node_falls_through_to_ironics_fallback(cluster, active_node):
     assert refused <= per_mac.when + 0.02 <= fallback.when + 0.02
 
 
-def test_root_script_survives_conductor_restart_and_prepare(
+def test_root_config_survives_conductor_restart_and_prepare(
         cluster, node_of_b, tmp_path):
     path = os.path.join(cluster.conductors[A].http_root, 'boot.ipxe')
     os.unlink(path)

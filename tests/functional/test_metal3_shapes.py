@@ -92,7 +92,7 @@ def plain(around, path, source='127.0.0.1'):
     return resp.status, resp.body
 
 
-def test_root_script_links_to_the_image_servers_route(cluster, node, around):
+def test_root_config_links_to_the_image_servers_route(cluster, node, around):
     status, root = plain(around, '/boot.ipxe')
     assert status == 200
     assert ('chain http://%s:%d/v1/boot/${net${boot_config_netid}/mac}/'

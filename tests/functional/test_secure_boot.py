@@ -55,8 +55,8 @@ def cluster(launch):
                     'pxe': {'uefi_pxe_bootfile_name': 'bootx64.efi',
                             'loader_file_paths': ','.join(
                                 '%s:%s' % item for item in loaders.items())},
-                    'boot_config': {'root_script_retries': '1',
-                                    'root_script_retry_delay': '2'}}) as c:
+                    'boot_config': {'root_config_retries': '1',
+                                    'root_config_retry_delay': '2'}}) as c:
         c.serve_http()
         yield c
 

@@ -50,8 +50,11 @@ def test_console_scripts():
         # The shim's deprecated former name.
         'ironic-boot-config-conductor':
             'ironic_boot_config_mw.shim.cmd:deprecated_main',
+        'ironic-boot-config-root-configs':
+            'ironic_boot_config_mw.shim.cmd:write_root_configs',
+        # Its deprecated former name.
         'ironic-boot-config-root-template':
-            'ironic_boot_config_mw.shim.cmd:write_root_template',
+            'ironic_boot_config_mw.shim.cmd:deprecated_write_root_template',
         'ironic-boot-config-api': 'ironic_boot_config_mw.bootapi.cmd:main',
     }
 

@@ -30,7 +30,7 @@ API_SIDE = frozenset([
     'ironic_boot_config_mw.providers',
     'ironic_boot_config_mw.providers.base',
     'ironic_boot_config_mw.rpc',
-    'ironic_boot_config_mw.service',
+    'ironic_boot_config_mw.process',
     'ironic_boot_config_mw.wsgi',
 ])
 

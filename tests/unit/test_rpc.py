@@ -79,7 +79,7 @@ def test_manager_answers_in_wire_form(monkeypatch):
     assert rpc.from_wire(result) == base.BootConfig(b'ok')
 
 
-# -- the circuit, as BootConfigAPI wires it --------------------------------
+# -- the circuit, as ShimAPI wires it --------------------------------
 
 @pytest.fixture
 def conductor(ironic_db):
@@ -102,7 +102,7 @@ def conductor(ironic_db):
 
 @pytest.fixture
 def json_rpc_api(conductor, overrides):
-    """A BootConfigAPI on json-rpc whose ring names this host (127.0.0.1)
+    """A ShimAPI on json-rpc whose ring names this host (127.0.0.1)
     and a port nobody listens on yet: ``(api, port)``."""
     from ironic.conf import CONF
 
@@ -116,7 +116,7 @@ def json_rpc_api(conductor, overrides):
     overrides('auth_strategy', 'noauth')
     overrides('port', port, bc_conf.JSON_RPC_GROUP)
     overrides('shim_retry_interval', 60, 'boot_config')
-    return rpcapi.BootConfigAPI(CONF), port
+    return rpcapi.ShimAPI(CONF), port
 
 
 def _context():
@@ -182,4 +182,4 @@ def test_in_process_transport_has_no_circuit(overrides):
 
     from ironic_boot_config_mw.api import rpcapi
     overrides('rpc_transport', 'none')
-    assert rpcapi.BootConfigAPI(CONF).circuit is None
+    assert rpcapi.ShimAPI(CONF).circuit is None

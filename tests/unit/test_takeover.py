@@ -15,7 +15,7 @@ from oslo_utils import timeutils
 import pytest
 
 from ironic_boot_config_mw import exception
-from ironic_boot_config_mw import root_script
+from ironic_boot_config_mw import root_config
 from ironic_boot_config_mw import takeover
 from ironic_boot_config_mw.providers import base
 from ironic_boot_config_mw.providers import dispatch
@@ -195,7 +195,7 @@ def prepared(monkeypatch):
 @pytest.fixture
 def in_process(monkeypatch):
     # The root script is the conductor's own: nothing to freeze.
-    monkeypatch.setattr(root_script.service, 'conductor_in_process',
+    monkeypatch.setattr(root_config.process, 'conductor_in_process',
                         lambda: True)
 
 
@@ -257,9 +257,9 @@ def test_a_miss_wakes_the_scan(conductors, make_node, registry):
     assert t._wake.is_set()
 
 
-def test_frozen_root_script_renders_what_is_there(monkeypatch, overrides,
+def test_frozen_root_config_renders_what_is_there(monkeypatch, overrides,
                                                   tmp_path):
-    monkeypatch.setattr(root_script.service, 'conductor_in_process',
+    monkeypatch.setattr(root_config.process, 'conductor_in_process',
                         lambda: False)
     overrides('http_root', str(tmp_path), 'deploy')
     rendered = os.path.join(CONF.deploy.http_root, 'boot.ipxe')
@@ -267,7 +267,7 @@ def test_frozen_root_script_renders_what_is_there(monkeypatch, overrides,
     with open(rendered, 'w') as f:
         f.write(text)
     configured = CONF.pxe.ipxe_boot_script
-    with root_script.frozen():
+    with root_config.frozen():
         assert CONF.pxe.ipxe_boot_script != configured
         pxe_utils.create_ipxe_boot_script()   # Ironic's own render
     assert CONF.pxe.ipxe_boot_script == configured
@@ -278,6 +278,6 @@ def test_frozen_root_script_renders_what_is_there(monkeypatch, overrides,
     with open(rendered) as f:
         assert f.read() != text
     os.unlink(rendered)
-    with pytest.raises(exception.RootScriptError, match='not rendered'):
-        with root_script.frozen():
+    with pytest.raises(exception.RootConfigError, match='not rendered'):
+        with root_config.frozen():
             pass

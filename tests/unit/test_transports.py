@@ -102,7 +102,7 @@ def test_round_trip(transport, conductor, make_node, overrides, tmp_path):
     test_providers.write_config(node.uuid, script)
     svc = serve(transport, overrides, tmp_path)
     try:
-        client = rpcapi.BootConfigAPI(CONF)
+        client = rpcapi.ShimAPI(CONF)
         ctx = ironic_context.get_admin_context()
         node_obj = objects.Node.get_by_uuid(ctx, node.uuid)
         for _ in range(3):  # kept-alive connections are reused
@@ -137,7 +137,7 @@ def test_a_shim_of_the_release_before_serves_every_boot(
     monkeypatch.setattr(manager, 'ShimManager', OldShimManager)
     svc = serve(transport, overrides, tmp_path)
     try:
-        client = rpcapi.BootConfigAPI(CONF)
+        client = rpcapi.ShimAPI(CONF)
         ctx = ironic_context.get_admin_context()
         node_obj = objects.Node.get_by_uuid(ctx, node.uuid)
         config, _host = client.get_boot_config(ctx, node_obj, 'boot.ipxe')
@@ -155,7 +155,7 @@ def test_wrong_password_is_an_error_not_a_config(conductor, make_node,
     svc = serve('json-rpc-basic', overrides, tmp_path)
     try:
         overrides('password', 'wrong', bc_conf.JSON_RPC_GROUP)
-        client = rpcapi.BootConfigAPI(CONF)
+        client = rpcapi.ShimAPI(CONF)
         with pytest.raises(ironic_exception.IronicException, match='401'):
             client.get_boot_config(ironic_context.get_admin_context(), node,
                                    'boot.ipxe')
@@ -199,7 +199,7 @@ def test_reconnects_when_the_shim_closed_a_kept_alive_connection(overrides):
         overrides('rpc_transport', 'json-rpc')
         overrides('auth_strategy', 'noauth', bc_conf.JSON_RPC_GROUP)
         overrides('port', server.server_address[1], bc_conf.JSON_RPC_GROUP)
-        client = rpcapi.BootConfigAPI(CONF)._call.args[0]
+        client = rpcapi.ShimAPI(CONF)._call.args[0]
         ctx = ironic_context.get_admin_context()
         for n in range(3):
             assert client.call(ctx, HOST, 'get_boot_config', '1.1',
@@ -226,7 +226,7 @@ def test_rpc_timeout_bounds_each_socket_operation(overrides):
     overrides('rpc_transport', 'json-rpc')
     overrides('rpc_timeout', 3, 'boot_config')
     overrides('auth_strategy', 'noauth', bc_conf.JSON_RPC_GROUP)
-    client = rpcapi.BootConfigAPI(CONF)._call.args[0]
+    client = rpcapi.ShimAPI(CONF)._call.args[0]
     assert client._timeout == 3
 
 
@@ -234,7 +234,7 @@ def test_none_transport_runs_the_provider_in_process(make_node, overrides):
     node, _mac = make_node()
     test_providers.write_config(node.uuid, b'#!ipxe\nlocal\n')
     overrides('rpc_transport', 'none')
-    client = rpcapi.BootConfigAPI(CONF)
+    client = rpcapi.ShimAPI(CONF)
     config, host = client.get_boot_config(
         ironic_context.get_admin_context(), node, 'boot.ipxe')
     assert (config.body, host) == (b'#!ipxe\nlocal\n', rpcapi.LOCAL)

@@ -2,8 +2,8 @@
 
 When a conductor dies, the new owner of its waiting nodes writes their boot
 files a few seconds after the hash ring moves them; a machine that asks in
-that window gets the generic 404. ``[boot_config]root_script_retries`` (3
-here) and ``root_script_retry_delay`` (2 s here) make the root boot.ipxe ask
+that window gets the generic 404. ``[boot_config]root_config_retries`` (3
+here) and ``root_config_retry_delay`` (2 s here) make the root boot.ipxe ask
 again that many rounds before the stock part. Shown from the servers' own
 logs: the filter's line per /v1/boot request and the HTTP server's.
 
@@ -42,8 +42,8 @@ def cluster(launch):
                     # The test makes a script late by hand: without the
                     # takeover, which would write it again at the miss
                     # (test_failover.py covers the two together).
-                    'boot_config': {'root_script_retries': str(RETRIES),
-                                    'root_script_retry_delay': str(DELAY),
+                    'boot_config': {'root_config_retries': str(RETRIES),
+                                    'root_config_retry_delay': str(DELAY),
                                     'takeover_interval': '0'}},
                 ) as c:
         c.serve_http()
@@ -71,7 +71,7 @@ def write(path, data):
     os.replace(path + '.tmp', path)
 
 
-def test_the_root_script_has_the_bound(cluster):
+def test_the_root_config_has_the_bound(cluster):
     with open(os.path.join(cluster.conductors[A].http_root,
                            'boot.ipxe')) as f:
         script = f.read()

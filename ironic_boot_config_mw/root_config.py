@@ -22,7 +22,7 @@ embedded as Ironic ships it, read from the installed Ironic.
 Two shapes:
 
 * a conductor of its own (``ironic-conductor``): the shim (or
-  ``ironic-boot-config-root-template``) writes each template where its
+  ``ironic-boot-config-root-configs``) writes each template where its
   ``[pxe]`` option points, and has Ironic render it again if the conductor
   rendered it already: never over Ironic's own template, never over a file
   this module did not write. With the option False, a template this module
@@ -49,7 +49,7 @@ from oslo_config import cfg
 from oslo_log import log
 
 from ironic_boot_config_mw import exception
-from ironic_boot_config_mw import service
+from ironic_boot_config_mw import process
 
 LOG = log.getLogger(__name__)
 
@@ -62,8 +62,8 @@ _IPXE_API_PART = """#!ipxe
 # conductor's shim starts). [pxe]ipxe_use_boot_config_api = True: each NIC
 # asks the Boot configuration API for its node's script; the API answers only
 # for a node waiting to boot. When no NIC gets one, all ask again, up to
-# %(retries)d more rounds %(delay)d s apart ([boot_config]root_script_retries,
-# root_script_retry_delay): after a conductor died, the new owner of its
+# %(retries)d more rounds %(delay)d s apart ([boot_config]root_config_retries,
+# root_config_retry_delay): after a conductor died, the new owner of its
 # nodes writes their scripts a few seconds later. Then Ironic's stock
 # boot.ipxe follows, unchanged.
 
@@ -105,7 +105,7 @@ _GRUB_API_PART = """%(marker)s (rewritten when the
 # asks the Boot configuration API for its node's grub.cfg; the API answers
 # only for a node waiting to boot. Its 404 body is a comment, which GRUB runs
 # harmlessly, and GRUB asks again, up to %(retries)d more times %(delay)d s
-# apart ([boot_config]root_script_retries, root_script_retry_delay): after a
+# apart ([boot_config]root_config_retries, root_config_retry_delay): after a
 # conductor died, the new owner of its nodes writes their configs a few
 # seconds later. A GRUB without http (a signed GRUB loads no module, and
 # Debian 12's has none built in) does not ask: it has no (http,...) device.
@@ -136,7 +136,7 @@ def api_root_url(conf):
         try:
             url = deploy_utils.get_ironic_api_url()
         except Exception as exc:
-            raise exception.RootScriptError(
+            raise exception.RootConfigError(
                 'cannot find the API URL for the root iPXE script (%s); set '
                 '[pxe]ipxe_config_api_root_url' % exc) from None
     return url.rstrip('/')
@@ -148,7 +148,7 @@ def grub_api_root_url(conf):
     url = conf.boot_config.grub_config_api_root_url
     url = url.rstrip('/') if url else api_root_url(conf)
     if urllib.parse.urlsplit(url).scheme != 'http':
-        raise exception.RootScriptError(
+        raise exception.RootConfigError(
             'GRUB fetches over plain HTTP only, and the API URL for the '
             'master GRUB config is %s: set [boot_config]'
             'grub_config_api_root_url to a plain-HTTP URL of the API (or of '
@@ -161,8 +161,8 @@ def retry_bound(conf):
     ``{'retries': rounds after the first, 'delay': seconds}``. A machine
     of no waiting node reaches Ironic's stock part at most ``retries *
     delay`` seconds later (plus the requests' time)."""
-    return {'retries': conf.boot_config.root_script_retries,
-            'delay': conf.boot_config.root_script_retry_delay}
+    return {'retries': conf.boot_config.root_config_retries,
+            'delay': conf.boot_config.root_config_retry_delay}
 
 
 def in_process_directory(conf):
@@ -218,7 +218,7 @@ class RootConfig:
     def _configured(self, conf):
         path = getattr(conf.pxe, self.template_option)
         if not path:
-            raise exception.RootScriptError(
+            raise exception.RootConfigError(
                 '[%s]%s needs [pxe]%s: it names the template of the %s'
                 % (self.option + (self.template_option, self.title)))
         return path
@@ -238,7 +238,7 @@ class RootConfig:
         built. Every later render uses the template too.
 
         :returns: the template's path, or None when the option is off.
-        :raises: RootScriptError when there is no API URL for the links.
+        :raises: RootConfigError when there is no API URL for the links.
         """
         if not self.enabled(conf):
             return None
@@ -264,7 +264,7 @@ class RootConfig:
         render again if the conductor rendered already.
 
         :returns: the path written, or None when nothing had to change.
-        :raises: RootScriptError when it cannot be done safely.
+        :raises: RootConfigError when it cannot be done safely.
         """
         path = getattr(conf.pxe, self.template_option)
         current = _read(path) if path else None
@@ -280,7 +280,7 @@ class RootConfig:
             return path
         path = self._configured(conf)
         if os.path.realpath(path) == os.path.realpath(self.stock):
-            raise exception.RootScriptError(
+            raise exception.RootConfigError(
                 '[%s]%s needs [pxe]%s to name a file for the generated '
                 'template, e.g. %s (it is Ironic\'s own %s): the shim writes '
                 'it for the conductor beside it (an all-in-one ironic '
@@ -289,7 +289,7 @@ class RootConfig:
                                   self.stock)))
         # Stock content is what switching off left: nothing to lose.
         if current not in (None, stock) and MARKER not in current:
-            raise exception.RootScriptError(
+            raise exception.RootConfigError(
                 '%s ([pxe]%s) was not written by ironic-boot-config-mw; not '
                 'overwriting it' % (path, self.template_option))
         text = self.text(conf)
@@ -302,7 +302,7 @@ class RootConfig:
         return path
 
 
-class IpxeRootScript(RootConfig):
+class IpxeRootConfig(RootConfig):
     """``<http_root>/boot.ipxe``: each NIC asks
     ``/v1/boot/<mac>/boot.ipxe``."""
 
@@ -328,7 +328,7 @@ class IpxeRootScript(RootConfig):
         pxe_utils.create_ipxe_boot_script()
 
 
-class GrubMasterConfig(RootConfig):
+class GrubRootConfig(RootConfig):
     """``<tftp_root>/grub/grub.cfg`` (and http_root's): GRUB asks
     ``/v1/boot/${net_default_mac}/grub.cfg``."""
 
@@ -361,8 +361,8 @@ class GrubMasterConfig(RootConfig):
         pxe_utils.place_common_config()
 
 
-IPXE = IpxeRootScript()
-GRUB = GrubMasterConfig()
+IPXE = IpxeRootConfig()
+GRUB = GrubRootConfig()
 ROOT_CONFIGS = (IPXE, GRUB)
 
 
@@ -375,7 +375,7 @@ def link_in_process(conf):
             if path]
 
 
-def ensure_templates(conf):
+def ensure_all(conf):
     """:meth:`RootConfig.ensure` for each root config.
 
     :returns: ``{[pxe] option: path written or None}``.
@@ -395,16 +395,16 @@ def frozen(conf=None):
     process): for the duration, the option names a copy of the rendered
     script, verbatim. The all-in-one's own renders are right as they are.
 
-    :raises: RootScriptError when the conductor has not rendered it yet.
+    :raises: RootConfigError when the conductor has not rendered it yet.
     """
     conf = conf or cfg.CONF
-    if service.conductor_in_process():
+    if process.conductor_in_process():
         yield
         return
     rendered = IPXE.rendered(conf)
     current = _read(rendered)
     if current is None or '{% endraw %}' in current:
-        raise exception.RootScriptError(
+        raise exception.RootConfigError(
             'the conductor has not rendered %s yet' % rendered)
     original = conf.pxe.ipxe_boot_script
     with tempfile.TemporaryDirectory(prefix='ironic-boot-config-') as copy:

@@ -9,8 +9,8 @@ from ironic.conf import CONF
 import pytest
 
 from ironic_boot_config_mw import exception
-from ironic_boot_config_mw import root_script
-from ironic_boot_config_mw import service
+from ironic_boot_config_mw import process
+from ironic_boot_config_mw import root_config
 from tests.unit import ipxe_script
 
 API = 'http://10.0.0.1:6385'
@@ -25,7 +25,7 @@ def template(tmp_path, overrides):
     return path
 
 
-def rendered_root_script(tmp_path, overrides):
+def rendered_root_config(tmp_path, overrides):
     """What Ironic itself writes into http_root from the template."""
     http_root = tmp_path / 'httproot'
     http_root.mkdir(exist_ok=True)
@@ -36,8 +36,8 @@ def rendered_root_script(tmp_path, overrides):
 
 def test_ironics_own_render_links_to_the_api(template, tmp_path, overrides):
     overrides('ipxe_fallback_script', 'inspector.ipxe', 'pxe')
-    assert root_script.IPXE.ensure(CONF) == str(template)
-    script = rendered_root_script(tmp_path, overrides)
+    assert root_config.IPXE.ensure(CONF) == str(template)
+    script = rendered_root_config(tmp_path, overrides)
     assert script.startswith('#!ipxe\n')
     assert ('chain %s/v1/boot/${net${boot_config_netid}/mac}/boot.ipxe '
             '|| goto boot_config_loop' % API) in script
@@ -50,74 +50,74 @@ def test_ironics_own_render_links_to_the_api(template, tmp_path, overrides):
 
 
 def test_stock_template_is_embedded_verbatim(template):
-    root_script.IPXE.ensure(CONF)
-    with open(root_script.IPXE.stock) as f:
+    root_config.IPXE.ensure(CONF)
+    with open(root_config.IPXE.stock) as f:
         stock_body = f.read().split('\n', 1)[1]
     assert template.read_text().endswith(stock_body)
 
 
 def test_second_run_changes_nothing(template):
-    assert root_script.IPXE.ensure(CONF) == str(template)
+    assert root_config.IPXE.ensure(CONF) == str(template)
     mtime = os.stat(template).st_mtime_ns
-    assert root_script.IPXE.ensure(CONF) is None
+    assert root_config.IPXE.ensure(CONF) is None
     assert os.stat(template).st_mtime_ns == mtime
 
 
 def test_new_url_rewrites(template, overrides):
-    root_script.IPXE.ensure(CONF)
+    root_config.IPXE.ensure(CONF)
     overrides('ipxe_config_api_root_url', 'http://proxy/baremetal', 'pxe')
-    assert root_script.IPXE.ensure(CONF) == str(template)
+    assert root_config.IPXE.ensure(CONF) == str(template)
     assert 'chain http://proxy/baremetal/v1/boot/' in template.read_text()
 
 
 def test_url_from_the_service_catalog(template, overrides):
     overrides('ipxe_config_api_root_url', None, 'pxe')
     overrides('endpoint_override', 'http://192.0.2.9:6385/', 'service_catalog')
-    root_script.IPXE.ensure(CONF)
+    root_config.IPXE.ensure(CONF)
     assert 'chain http://192.0.2.9:6385/v1/boot/' in template.read_text()
 
 
 def test_no_url_is_a_clear_error(template, overrides):
     overrides('ipxe_config_api_root_url', None, 'pxe')
     overrides('endpoint_override', None, 'service_catalog')
-    with pytest.raises(exception.RootScriptError,
+    with pytest.raises(exception.RootConfigError,
                        match='set \\[pxe\\]ipxe_config_api_root_url'):
-        root_script.IPXE.ensure(CONF)
+        root_config.IPXE.ensure(CONF)
     assert not template.exists()
 
 
 def test_never_overwrites_ironics_own_template(overrides):
     overrides('ipxe_use_boot_config_api', True, 'pxe')
-    overrides('ipxe_boot_script', root_script.IPXE.stock, 'pxe')
-    with open(root_script.IPXE.stock) as f:
+    overrides('ipxe_boot_script', root_config.IPXE.stock, 'pxe')
+    with open(root_config.IPXE.stock) as f:
         before = f.read()
-    with pytest.raises(exception.RootScriptError, match="Ironic's own"):
-        root_script.IPXE.ensure(CONF)
-    with open(root_script.IPXE.stock) as f:
+    with pytest.raises(exception.RootConfigError, match="Ironic's own"):
+        root_config.IPXE.ensure(CONF)
+    with open(root_config.IPXE.stock) as f:
         assert f.read() == before
 
 
 def test_switching_off_gives_back_the_stock_template(template, overrides,
                                                      tmp_path):
-    root_script.IPXE.ensure(CONF)
+    root_config.IPXE.ensure(CONF)
     overrides('ipxe_use_boot_config_api', False, 'pxe')
-    assert root_script.IPXE.ensure(CONF) == str(template)
-    with open(root_script.IPXE.stock) as f:
+    assert root_config.IPXE.ensure(CONF) == str(template)
+    with open(root_config.IPXE.stock) as f:
         assert template.read_text() == f.read()
-    assert '/v1/boot/' not in rendered_root_script(tmp_path, overrides)
+    assert '/v1/boot/' not in rendered_root_config(tmp_path, overrides)
     # ... and on again: the stock content it left is no operator's file.
     overrides('ipxe_use_boot_config_api', True, 'pxe')
-    assert root_script.IPXE.ensure(CONF) == str(template)
-    assert '/v1/boot/' in rendered_root_script(tmp_path, overrides)
+    assert root_config.IPXE.ensure(CONF) == str(template)
+    assert '/v1/boot/' in rendered_root_config(tmp_path, overrides)
 
 
 def test_off_leaves_other_templates_alone(template, overrides):
     overrides('ipxe_use_boot_config_api', False, 'pxe')
-    assert root_script.IPXE.ensure(CONF) is None
+    assert root_config.IPXE.ensure(CONF) is None
     assert not template.exists()
     template.parent.mkdir()
     template.write_text('#!ipxe\nmine\n')
-    assert root_script.IPXE.ensure(CONF) is None
+    assert root_config.IPXE.ensure(CONF) is None
     assert template.read_text() == '#!ipxe\nmine\n'
 
 
@@ -132,7 +132,7 @@ def all_in_one(tmp_path, overrides, monkeypatch):
     monkeypatch.setattr(ironic_rpc, 'GLOBAL_MANAGER', object())
     overrides('ipxe_use_boot_config_api', True, 'pxe')
     overrides('ipxe_config_api_root_url', API, 'pxe')
-    overrides('ipxe_boot_script', root_script.IPXE.stock, 'pxe')
+    overrides('ipxe_boot_script', root_config.IPXE.stock, 'pxe')
     overrides('state_path', str(tmp_path / 'state'))
     http_root = tmp_path / 'httproot'
     http_root.mkdir()
@@ -143,10 +143,10 @@ def all_in_one(tmp_path, overrides, monkeypatch):
 
 
 def test_one_option_in_the_all_in_one(all_in_one):
-    assert service.conductor_in_process()
-    with open(root_script.IPXE.stock) as f:
+    assert process.conductor_in_process()
+    with open(root_config.IPXE.stock) as f:
         stock = f.read()
-    path = root_script.IPXE.link_in_process(CONF)
+    path = root_config.IPXE.link_in_process(CONF)
     # Ironic's render, right away and at every later prepare, links.
     assert ('chain %s/v1/boot/${net${boot_config_netid}/mac}/boot.ipxe'
             % API) in all_in_one.read_text()
@@ -155,10 +155,10 @@ def test_one_option_in_the_all_in_one(all_in_one):
     assert '/v1/boot/' in all_in_one.read_text()
     # In this process only, from a private directory under Ironic's
     # state_path; Ironic's file intact.
-    assert CONF.pxe.ipxe_boot_script == path != root_script.IPXE.stock
+    assert CONF.pxe.ipxe_boot_script == path != root_config.IPXE.stock
     assert path == os.path.join(CONF.state_path, 'boot-config', 'boot.ipxe')
     assert oct(os.stat(os.path.dirname(path)).st_mode & 0o777) == '0o700'
-    with open(root_script.IPXE.stock) as f:
+    with open(root_config.IPXE.stock) as f:
         assert f.read() == stock
 
 
@@ -170,10 +170,10 @@ def test_all_in_one_template_the_same_path_every_start(all_in_one,
         return set(glob.glob(os.path.join(tempfile.gettempdir(),
                                           'ironic-boot-config-*')))
     before = ours_in_tmp()
-    first = root_script.IPXE.link_in_process(CONF)
+    first = root_config.IPXE.link_in_process(CONF)
     # A restart: the option points at Ironic's default again.
-    overrides('ipxe_boot_script', root_script.IPXE.stock, 'pxe')
-    second = root_script.IPXE.link_in_process(CONF)
+    overrides('ipxe_boot_script', root_config.IPXE.stock, 'pxe')
+    second = root_config.IPXE.link_in_process(CONF)
     assert first == second
     assert os.listdir(os.path.dirname(first)) == ['boot.ipxe']
     assert ours_in_tmp() <= before
@@ -185,7 +185,7 @@ def test_all_in_one_keeps_an_operators_own_template(all_in_one, tmp_path,
     own.parent.mkdir()
     own.write_text('#!ipxe\necho my own fallback\n')
     overrides('ipxe_boot_script', str(own), 'pxe')
-    root_script.IPXE.link_in_process(CONF)
+    root_config.IPXE.link_in_process(CONF)
     script = all_in_one.read_text()
     assert script.index('/v1/boot/') < script.index('echo my own fallback')
     assert own.read_text() == '#!ipxe\necho my own fallback\n'
@@ -193,8 +193,8 @@ def test_all_in_one_keeps_an_operators_own_template(all_in_one, tmp_path,
 
 def test_all_in_one_option_off_changes_nothing(all_in_one, overrides):
     overrides('ipxe_use_boot_config_api', False, 'pxe')
-    assert root_script.IPXE.link_in_process(CONF) is None
-    assert CONF.pxe.ipxe_boot_script == root_script.IPXE.stock
+    assert root_config.IPXE.link_in_process(CONF) is None
+    assert CONF.pxe.ipxe_boot_script == root_config.IPXE.stock
     assert '/v1/boot/' not in all_in_one.read_text()
 
 
@@ -231,7 +231,7 @@ def masters(roots):
 
 
 def test_ironics_own_grub_render_links_to_the_api(grub_template, roots):
-    assert root_script.GRUB.ensure(CONF) == str(grub_template)
+    assert root_config.GRUB.ensure(CONF) == str(grub_template)
     pxe_utils.place_common_config()   # as at conductor start
     tftp_root = roots[0]
     for master in masters(roots):
@@ -247,11 +247,11 @@ def test_ironics_own_grub_render_links_to_the_api(grub_template, roots):
 
 
 def test_grub_template_embeds_the_stock_one_verbatim(grub_template):
-    root_script.GRUB.ensure(CONF)
-    with open(root_script.GRUB.stock) as f:
+    root_config.GRUB.ensure(CONF)
+    with open(root_config.GRUB.stock) as f:
         stock = f.read()
     text = grub_template.read_text()
-    assert text.endswith(stock) and text.startswith(root_script.MARKER)
+    assert text.endswith(stock) and text.startswith(root_config.MARKER)
 
 
 def test_grub_link_renders_again_what_the_conductor_rendered(grub_template,
@@ -259,40 +259,40 @@ def test_grub_link_renders_again_what_the_conductor_rendered(grub_template,
     # Switched off before, the conductor running: its master configs are
     # stock, rendered from the stock content the switch-off left.
     grub_template.parent.mkdir()
-    shutil.copyfile(root_script.GRUB.stock, grub_template)
+    shutil.copyfile(root_config.GRUB.stock, grub_template)
     pxe_utils.place_common_config()
     assert not any('/v1/boot/' in m for m in masters(roots))
-    root_script.GRUB.ensure(CONF)
+    root_config.GRUB.ensure(CONF)
     assert all(GRUB_LINK in m for m in masters(roots))
 
 
 def test_grub_switched_off_renders_stock_again(grub_template, roots,
                                                overrides):
-    root_script.GRUB.ensure(CONF)
+    root_config.GRUB.ensure(CONF)
     pxe_utils.place_common_config()
     overrides('grub_use_boot_config_api', False, 'boot_config')
-    assert root_script.GRUB.ensure(CONF) == str(grub_template)
-    with open(root_script.GRUB.stock) as f:
+    assert root_config.GRUB.ensure(CONF) == str(grub_template)
+    with open(root_config.GRUB.stock) as f:
         assert grub_template.read_text() == f.read()
     assert not any('/v1/boot/' in m for m in masters(roots))
-    assert root_script.GRUB.ensure(CONF) is None
+    assert root_config.GRUB.ensure(CONF) is None
 
 
 def test_grub_url_of_its_own_with_a_path(grub_template, overrides):
     overrides('ipxe_config_api_root_url', 'https://10.0.0.1:6385', 'pxe')
     overrides('grub_config_api_root_url', 'http://proxy:8080/baremetal/',
               'boot_config')
-    root_script.GRUB.ensure(CONF)
+    root_config.GRUB.ensure(CONF)
     assert ('configfile (http,proxy:8080)/baremetal/v1/boot/'
             '${net_default_mac}/grub.cfg') in grub_template.read_text()
 
 
 def test_grub_needs_plain_http(grub_template, overrides):
     overrides('ipxe_config_api_root_url', 'https://10.0.0.1:6385', 'pxe')
-    with pytest.raises(exception.RootScriptError,
+    with pytest.raises(exception.RootConfigError,
                        match='GRUB fetches over plain HTTP only.*'
                              'grub_config_api_root_url'):
-        root_script.GRUB.ensure(CONF)
+        root_config.GRUB.ensure(CONF)
     assert not grub_template.exists()
 
 
@@ -301,13 +301,13 @@ def test_grub_never_overwrites_ironics_own_template(overrides, roots):
     overrides('ipxe_config_api_root_url', API, 'pxe')
     # [pxe]initial_grub_template at Ironic's default: its shipped file.
     assert os.path.realpath(CONF.pxe.initial_grub_template) == \
-        os.path.realpath(root_script.GRUB.stock)
-    with open(root_script.GRUB.stock) as f:
+        os.path.realpath(root_config.GRUB.stock)
+    with open(root_config.GRUB.stock) as f:
         before = f.read()
-    with pytest.raises(exception.RootScriptError,
+    with pytest.raises(exception.RootConfigError,
                        match=r"\[pxe\]initial_grub_template to name a file"):
-        root_script.GRUB.ensure(CONF)
-    with open(root_script.GRUB.stock) as f:
+        root_config.GRUB.ensure(CONF)
+    with open(root_config.GRUB.stock) as f:
         assert f.read() == before
 
 
@@ -316,29 +316,29 @@ def test_grub_never_overwrites_ironics_own_template(overrides, roots):
     ('GRUB', 'source /mine.cfg\n')])
 def test_never_overwrites_a_foreign_template(template, grub_template, kind,
                                              own):
-    root_config = getattr(root_script, kind)
+    rc = getattr(root_config, kind)
     path = {'IPXE': template, 'GRUB': grub_template}[kind]
     path.parent.mkdir()
     path.write_text(own)
-    with pytest.raises(exception.RootScriptError, match='not written by'):
-        root_config.ensure(CONF)
+    with pytest.raises(exception.RootConfigError, match='not written by'):
+        rc.ensure(CONF)
     assert path.read_text() == own
 
 
 def test_grub_without_a_template_option_is_a_clear_error(
         grub_template, overrides):
     overrides('initial_grub_template', '', 'pxe')
-    with pytest.raises(exception.RootScriptError,
+    with pytest.raises(exception.RootConfigError,
                        match=r'grub_use_boot_config_api needs '
                              r'\[pxe\]initial_grub_template'):
-        root_script.GRUB.ensure(CONF)
+        root_config.GRUB.ensure(CONF)
 
 
 def test_both_templates_at_once(template, grub_template):
-    written = root_script.ensure_templates(CONF)
+    written = root_config.ensure_all(CONF)
     assert written == {'ipxe_boot_script': str(template),
                        'initial_grub_template': str(grub_template)}
-    assert root_script.ensure_templates(CONF) == {
+    assert root_config.ensure_all(CONF) == {
         'ipxe_boot_script': None, 'initial_grub_template': None}
 
 
@@ -348,13 +348,13 @@ def test_grub_one_option_in_the_all_in_one(roots, overrides, monkeypatch):
     overrides('grub_use_boot_config_api', True, 'boot_config')
     overrides('ipxe_config_api_root_url', API, 'pxe')
     pxe_utils.place_common_config()   # as at conductor start: stock
-    with open(root_script.GRUB.stock) as f:
+    with open(root_config.GRUB.stock) as f:
         stock = f.read()
-    paths = root_script.link_in_process(CONF)
+    paths = root_config.link_in_process(CONF)
     assert paths == [CONF.pxe.initial_grub_template]
     assert all(GRUB_LINK in m for m in masters(roots))
     assert oct(os.stat(os.path.dirname(paths[0])).st_mode & 0o777) == '0o700'
-    with open(root_script.GRUB.stock) as f:
+    with open(root_config.GRUB.stock) as f:
         assert f.read() == stock
 
 
@@ -369,21 +369,21 @@ def asks(mac, api=API):
 
 @pytest.fixture
 def retries(overrides):
-    """``retries(n, delay)``: [boot_config]root_script_retries and
-    root_script_retry_delay; the API part of iPXE's template."""
+    """``retries(n, delay)``: [boot_config]root_config_retries and
+    root_config_retry_delay; the API part of iPXE's template."""
     def set_(n, delay=2):
         overrides('ipxe_config_api_root_url', API, 'pxe')
-        overrides('root_script_retries', n, 'boot_config')
-        overrides('root_script_retry_delay', delay, 'boot_config')
-        return root_script.IPXE.api_part(CONF)
+        overrides('root_config_retries', n, 'boot_config')
+        overrides('root_config_retry_delay', delay, 'boot_config')
+        return root_config.IPXE.api_part(CONF)
     return set_
 
 
 def test_retry_defaults_are_the_named_constants():
     from ironic_boot_config_mw import conf
-    assert CONF.boot_config.root_script_retries == conf.ROOT_SCRIPT_RETRIES
-    assert CONF.boot_config.root_script_retry_delay == \
-        conf.ROOT_SCRIPT_RETRY_DELAY
+    assert CONF.boot_config.root_config_retries == conf.ROOT_CONFIG_RETRIES
+    assert CONF.boot_config.root_config_retry_delay == \
+        conf.ROOT_CONFIG_RETRY_DELAY
 
 
 @pytest.mark.parametrize('n, delay', [(0, 2), (1, 5), (3, 2)])
@@ -455,7 +455,7 @@ def test_round_counter_is_ours_alone(retries):
     script = retries(3)
     names = set(re.findall(r'^(?:set|inc) (\w+)', script, re.M))
     assert names == {'boot_config_round', 'boot_config_netid'}
-    with open(root_script.IPXE.stock) as f:
+    with open(root_config.IPXE.stock) as f:
         stock = f.read()
     assert not any(name in stock for name in names)
     # Labels: ours, and none of the stock script's.
@@ -466,31 +466,31 @@ def test_round_counter_is_ours_alone(retries):
 
 def test_retries_in_the_written_template_then_the_stock_part(
         template, overrides, tmp_path):
-    overrides('root_script_retries', 4, 'boot_config')
-    overrides('root_script_retry_delay', 7, 'boot_config')
-    root_script.IPXE.ensure(CONF)
-    script = rendered_root_script(tmp_path, overrides)
+    overrides('root_config_retries', 4, 'boot_config')
+    overrides('root_config_retry_delay', 7, 'boot_config')
+    root_config.IPXE.ensure(CONF)
+    script = rendered_root_config(tmp_path, overrides)
     assert 'iseq ${boot_config_round} 4 && goto boot_config_done ||' in script
     assert '\nsleep 7\ngoto boot_config_ask\n' in script
     assert script.index(':boot_config_done') < script.index(
         'chain pxelinux.cfg/')
     # The stock part, rendered by Ironic, right after the API part.
-    api_part = root_script.IPXE.api_part(CONF)
+    api_part = root_config.IPXE.api_part(CONF)
     assert script.startswith(api_part)
     assert '{{' not in script and '{%' not in script
 
 
 def test_new_retry_options_rewrite_the_template(template, overrides):
-    assert root_script.IPXE.ensure(CONF) == str(template)
-    assert root_script.IPXE.ensure(CONF) is None
-    overrides('root_script_retry_delay', 9, 'boot_config')
-    assert root_script.IPXE.ensure(CONF) == str(template)
+    assert root_config.IPXE.ensure(CONF) == str(template)
+    assert root_config.IPXE.ensure(CONF) is None
+    overrides('root_config_retry_delay', 9, 'boot_config')
+    assert root_config.IPXE.ensure(CONF) == str(template)
     assert '\nsleep 9\n' in template.read_text()
 
 
 def test_grub_no_retries_is_the_single_ask(grub_template, overrides):
-    overrides('root_script_retries', 0, 'boot_config')
-    root_script.GRUB.ensure(CONF)
+    overrides('root_config_retries', 0, 'boot_config')
+    root_config.GRUB.ensure(CONF)
     text = grub_template.read_text()
     assert text.count('configfile ') == 1
     assert 'for boot_config_round' not in text
@@ -498,9 +498,9 @@ def test_grub_no_retries_is_the_single_ask(grub_template, overrides):
 
 
 def test_grub_asks_again_n_times_then_stock(grub_template, overrides, roots):
-    overrides('root_script_retries', 3, 'boot_config')
-    overrides('root_script_retry_delay', 2, 'boot_config')
-    root_script.GRUB.ensure(CONF)
+    overrides('root_config_retries', 3, 'boot_config')
+    overrides('root_config_retry_delay', 2, 'boot_config')
+    root_config.GRUB.ensure(CONF)
     pxe_utils.place_common_config()
     master = masters(roots)[0]
     loop = ('for boot_config_round in 1 2 3; do\n'
