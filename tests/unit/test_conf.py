@@ -157,3 +157,15 @@ def test_bad_trusted_proxy_is_a_start_up_error(conf):
     with pytest.raises(cfg.ConfigFileValueError,
                        match=r'Invalid \[boot_config\]trusted_proxies'):
         bc_conf.validate(conf)
+
+
+def test_the_former_names_of_the_root_configs_options_are_read(tmp_path):
+    path = tmp_path / 'ironic.conf'
+    path.write_text('[boot_config]\nroot_script_retries = 7\n'
+                    'root_script_retry_delay = 9\n')
+    c = cfg.ConfigOpts()
+    bc_conf.register_opts(c)
+    c(['--config-file', str(path)], project='ironic',
+      default_config_files=[])
+    assert (c.boot_config.root_config_retries,
+            c.boot_config.root_config_retry_delay) == (7, 9)
