@@ -6,51 +6,21 @@ import stat
 import threading
 import time
 
-from ironic.conf import CONF
 import pytest
-import webtest
 
 from ironic_boot_config_mw.api import lookup
-from ironic_boot_config_mw.bootapi import app as app_mod
 from ironic_boot_config_mw.bootapi import server as server_mod
 from tests.harness import client as harness_client
-from tests.unit import test_middleware as filter_tests
-
-NOT_FOUND = b'# Not Found\n'
-
-
-class Shims(filter_tests.Client):
-    """The RPC client with shims that answer a ping, or not."""
-
-    def __init__(self, down=(), hang=0.0):
-        super().__init__()
-        self.down, self.hang = set(down), hang
-        self.pings = 0
-
-    def conductors(self):
-        return ['c1', 'c2']
-
-    def ping(self, context, host):
-        self.pings += 1
-        if host in self.down:
-            time.sleep(self.hang)
-            raise ConnectionRefusedError(host)
-        return {'host': host}
-
-
-def make_boot_api(client=None, find_node=None):
-    return webtest.TestApp(app_mod.BootAPI(
-        CONF, find_node=find_node or lookup.NodeLookup(),
-        client=client or Shims()))
+from tests.unit import fakes
 
 
 def test_serves_what_the_filter_serves(make_node):
     _node, mac = make_node()
     path = '/v1/boot/%s/boot.ipxe' % mac
-    ours = make_boot_api().get(path)
-    theirs = filter_tests.make_app().get(path)
-    assert ours.body == theirs.body == filter_tests.SCRIPT
-    assert filter_tests.headers_of(ours) == filter_tests.headers_of(theirs)
+    ours = fakes.make_boot_api().get(path)
+    theirs = fakes.make_app().get(path)
+    assert ours.body == theirs.body == fakes.SCRIPT
+    assert fakes.headers_of(ours) == fakes.headers_of(theirs)
 
 
 @pytest.mark.parametrize('path', ['/', '/v1', '/v1/nodes', '/v1/lookup',
@@ -58,11 +28,11 @@ def test_serves_what_the_filter_serves(make_node):
                                   '/healthz', '/health/x', '/v1/boot/zz/a'])
 def test_everything_else_is_the_generic_404(make_node, path):
     _node, mac = make_node()
-    api = make_boot_api()
+    api = fakes.make_boot_api()
     resp = api.get(path, status=404)
     unknown = api.get('/v1/boot/52:54:00:ff:00:01/boot.ipxe', status=404)
-    assert resp.body == unknown.body == NOT_FOUND
-    assert filter_tests.headers_of(resp) == filter_tests.headers_of(unknown)
+    assert resp.body == unknown.body == fakes.NOT_FOUND
+    assert fakes.headers_of(resp) == fakes.headers_of(unknown)
 
 
 def test_no_concurrency_cap(make_node, overrides):
@@ -73,12 +43,12 @@ def test_no_concurrency_cap(make_node, overrides):
     overrides('max_concurrent_wait', 0, 'boot_config')
     release = threading.Event()
 
-    class Slow(Shims):
+    class Slow(fakes.Shims):
         def get_boot_config(self, context, node, name):
             release.wait(5)
             return super().get_boot_config(context, node, name)
 
-    api = make_boot_api(client=Slow())
+    api = fakes.make_boot_api(client=Slow())
     results = []
     threads = [threading.Thread(target=lambda: results.append(api.get(
         '/v1/boot/%s/boot.ipxe' % mac, expect_errors=True).status_int))
@@ -93,12 +63,12 @@ def test_no_concurrency_cap(make_node, overrides):
 
 
 def test_health(ironic_db):
-    resp = make_boot_api(client=Shims(down=['c2'])).get('/health')
+    resp = fakes.make_boot_api(client=fakes.Shims(down=['c2'])).get('/health')
     assert resp.status_int == 200
     assert resp.json == {'database': True, 'shims': {'c1': True,
                                                      'c2': False}}
     assert resp.headers['Cache-Control'] == 'no-store'
-    head = make_boot_api().head('/health')
+    head = fakes.make_boot_api().head('/health')
     assert head.status_int == 200 and head.body == b''
 
 
@@ -107,7 +77,8 @@ def test_health_without_the_database():
         def ping(self):
             raise ConnectionRefusedError('database')
 
-    resp = make_boot_api(find_node=NoDatabase()).get('/health', status=503)
+    resp = fakes.make_boot_api(find_node=NoDatabase()).get('/health',
+                                                           status=503)
     assert resp.json == {'database': False,
                          'shims': {'c1': True, 'c2': True}}
 
@@ -135,7 +106,8 @@ class Options:
 def test_server_on_tcp_sized_as_configured(ironic_db):
     from tests.harness import net
     port = net.free_port()
-    svc = server_mod.BootAPIServer(make_boot_api().app, Options(port=port))
+    svc = server_mod.BootAPIServer(fakes.make_boot_api().app,
+                                   Options(port=port))
     assert svc.server.request_queue_size == 64
     assert svc.server.keep_alive_conn_limit == 64
     assert svc.server.requests.min == 4
@@ -155,7 +127,7 @@ def test_server_on_a_unix_socket(ironic_db, tmp_path):
     path = str(tmp_path / 'boot.sock')
     with open(path, 'w'):
         pass  # a stale socket file from a previous run is replaced
-    svc = server_mod.BootAPIServer(make_boot_api().app, Options(
+    svc = server_mod.BootAPIServer(fakes.make_boot_api().app, Options(
         port=0, unix_socket=path, unix_socket_mode=0o660))
     svc.start()
     try:

@@ -8,7 +8,7 @@ from ironic_boot_config_mw.api import circuit as circuit_mod
 from ironic_boot_config_mw.api import lookup
 from ironic_boot_config_mw.api import outcomes
 from ironic_boot_config_mw.bootapi import app as app_mod
-from tests.unit import test_bootapi as tb
+from tests.unit import fakes
 
 
 def samples(api):
@@ -27,7 +27,7 @@ def count(values, outcome, cause):
 
 def test_requests_by_outcome_and_cause(make_node):
     _node, mac = make_node()
-    api = tb.make_boot_api()
+    api = fakes.make_boot_api()
     before = samples(api)
     for (outcome, cause) in [(o, c) for o, cs in outcomes.CAUSES.items()
                              for c in cs]:
@@ -50,11 +50,11 @@ def test_requests_by_outcome_and_cause(make_node):
 
 
 def test_shims_are_read_at_each_scrape(ironic_db):
-    client = tb.Shims(down=['c2'])
+    client = fakes.Shims(down=['c2'])
     client.circuit = circuit_mod.Circuit(1.0, 60)
     call = client.circuit.enter('c1')
     client.circuit.leave(call, ConnectionRefusedError())   # c1 opens
-    values = samples(tb.make_boot_api(client=client))
+    values = samples(fakes.make_boot_api(client=client))
     assert values[('ironic_boot_config_shim_up', (('shim', 'c1'),))] == 1
     assert values[('ironic_boot_config_shim_up', (('shim', 'c2'),))] == 0
     state = {(labels[0][1], labels[1][1]): v for (name, labels), v
@@ -68,14 +68,14 @@ def test_shims_are_read_at_each_scrape(ironic_db):
 
 def test_hosts_hidden_with_health_shims_off(ironic_db, overrides):
     overrides('health_shims', False, 'boot_config')
-    text = tb.make_boot_api().get('/metrics').text
+    text = fakes.make_boot_api().get('/metrics').text
     assert 'c1' not in text and 'c2' not in text
     assert 'ironic_boot_config_shims{state="up"} 2.0' in text
 
 
 def test_the_history_is_counted(make_node):
     _node, mac = make_node()
-    api = tb.make_boot_api()
+    api = fakes.make_boot_api()
     api.get('/v1/boot/%s/boot.ipxe' % mac)
     api.app.boot.history.flush()
     assert samples(api)[('ironic_boot_config_history_records_total',
@@ -85,5 +85,5 @@ def test_the_history_is_counted(make_node):
 def test_off(ironic_db, overrides):
     overrides('metrics', False, 'boot_config_api')
     api = webtest.TestApp(app_mod.BootAPI(
-        CONF, find_node=lookup.NodeLookup(), client=tb.Shims()))
-    assert api.get('/metrics', status=404).body == tb.NOT_FOUND
+        CONF, find_node=lookup.NodeLookup(), client=fakes.Shims()))
+    assert api.get('/metrics', status=404).body == fakes.NOT_FOUND

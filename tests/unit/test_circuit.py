@@ -3,8 +3,6 @@ on (refused), a server that accepts and never answers (a SIGSTOPped shim),
 a listener whose queue is full (a host that drops the SYNs), and a small
 JSON-RPC server answering as a shim does."""
 
-import http.server
-import json
 import socket
 import threading
 import time
@@ -19,11 +17,9 @@ from ironic_boot_config_mw import exception
 from ironic_boot_config_mw.api import circuit
 from ironic_boot_config_mw.api import jsonrpc
 from tests.harness import net
+from tests.unit import fakes
 
 A, B = '127.0.0.2', '127.0.0.3'
-#: A call failed at once takes no time on the wire; the bound leaves room
-#: for a loaded machine (2 shared cores), far below any timeout used here.
-FAST = 0.1
 
 
 class Silent:
@@ -47,48 +43,6 @@ class Silent:
         self.sock.close()
         for conn in self.accepted:
             conn.close()
-
-
-class FakeShim:
-    """A JSON-RPC server answering as the shim: ``answer(params)`` returns
-    the result, or raises LookupError for the shim's "nothing to serve"
-    (JSON-RPC error 404)."""
-
-    def __init__(self, host, port, answer=None):
-        self.calls = []
-        calls = self.calls
-        answer = answer or (lambda params: ['text/plain', 'b2s='])
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = 'HTTP/1.1'
-
-            def do_POST(self):
-                request = json.loads(self.rfile.read(
-                    int(self.headers['Content-Length'])))
-                calls.append(request['method'])
-                reply = {'jsonrpc': '2.0', 'id': request['id']}
-                try:
-                    reply['result'] = answer(request['params'])
-                except LookupError as exc:
-                    reply['error'] = {'code': 404, 'message': str(exc)}
-                body = json.dumps(reply).encode()
-                self.send_response(200)
-                self.send_header('Content-Type', 'application/json')
-                self.send_header('Content-Length', str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever,
-                         daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -143,7 +97,7 @@ def test_refused_opens_the_circuit_and_later_calls_fail_at_once(port):
     for _ in range(3):
         result, took = ask(breaker, rpc, A)
         assert isinstance(result, exception.ShimUnavailable)
-        assert took < FAST
+        assert took < fakes.FAST
     assert A in str(result) and 'unavailable since' in str(result)
     # Per host: B is not A.
     assert not breaker.is_open(B)
@@ -152,7 +106,7 @@ def test_refused_opens_the_circuit_and_later_calls_fail_at_once(port):
 def test_not_found_is_an_answer_and_keeps_it_closed(port, servers):
     def nothing(params):
         raise LookupError('nothing to serve')
-    shim = FakeShim(A, port, nothing)
+    shim = fakes.FakeShim(A, port, nothing)
     servers.append(shim)
     breaker = circuit.Circuit(0.2, 60)
     rpc = client()
@@ -173,7 +127,7 @@ def test_a_timed_out_read_opens_it_then_one_trial_at_a_time(port, servers):
     assert isinstance(result, TimeoutError) and 0.5 < took < 1.5
     assert breaker.is_open(A)
     result, took = ask(breaker, rpc, A)
-    assert isinstance(result, exception.ShimUnavailable) and took < FAST
+    assert isinstance(result, exception.ShimUnavailable) and took < fakes.FAST
     time.sleep(0.35)   # past retry_interval: half-open
     trial, trial_result = in_thread(ask, breaker, rpc, A)
     time.sleep(0.1)
@@ -181,7 +135,7 @@ def test_a_timed_out_read_opens_it_then_one_trial_at_a_time(port, servers):
     for _ in range(5):
         result, took = ask(breaker, rpc, A)
         assert isinstance(result, exception.ShimUnavailable), result
-        assert took < FAST
+        assert took < fakes.FAST
     trial.join(5)
     assert isinstance(trial_result[0][0], TimeoutError)
     # Two calls reached the shim: the first and the one trial.
@@ -205,11 +159,11 @@ def test_a_hung_shim_holds_one_call_beside_it_fail_at_once(port, servers):
     # And after it, no other call waits beside the first one.
     result, took = ask(breaker, rpc, A)
     assert isinstance(result, exception.ShimUnavailable), result
-    assert took < FAST
+    assert took < fakes.FAST
     time.sleep(0.35)   # the first call now pending > connect_timeout
     result, took = ask(breaker, rpc, A)
     assert isinstance(result, exception.ShimUnavailable), result
-    assert 'pending' in str(result) and took < FAST
+    assert 'pending' in str(result) and took < fakes.FAST
     first.join(5)
     assert isinstance(first_result[0][0], TimeoutError)
     assert first_result[0][1] > 2.5   # the first had its rpc_timeout
@@ -226,7 +180,7 @@ def test_a_busy_shim_is_not_a_hung_one(port, servers):
         if len(calls) == 1:
             time.sleep(1.0)   # longer than connect_timeout
         return ['text/plain', 'b2s=']
-    servers.append(FakeShim(A, port, answer))
+    servers.append(fakes.FakeShim(A, port, answer))
     breaker = circuit.Circuit(connect_timeout=0.4, retry_interval=60)
     rpc = client(timeout=3.0, connect_timeout=0.4)
     slow, slow_result = in_thread(ask, breaker, rpc, A)
@@ -246,7 +200,7 @@ def test_recovers_with_the_first_trial_after_retry_interval(port, servers):
     breaker = circuit.Circuit(0.2, retry_interval=0.3)
     rpc = client()
     assert isinstance(ask(breaker, rpc, A)[0], ConnectionRefusedError)
-    shim = FakeShim(A, port)
+    shim = fakes.FakeShim(A, port)
     servers.append(shim)
     assert isinstance(ask(breaker, rpc, A)[0], exception.ShimUnavailable)
     assert shim.calls == []
@@ -263,7 +217,7 @@ def test_an_answered_ping_closes_it(port, servers):
     breaker = circuit.Circuit(0.2, retry_interval=60)
     rpc = client()
     assert isinstance(ask(breaker, rpc, A)[0], ConnectionRefusedError)
-    servers.append(FakeShim(A, port))
+    servers.append(fakes.FakeShim(A, port))
     breaker.answered(A)
     assert not breaker.is_open(A)
     assert ask(breaker, rpc, A)[0] == ['text/plain', 'b2s=']

@@ -9,7 +9,7 @@ import webtest
 
 from ironic_boot_config_mw.api import lookup
 from ironic_boot_config_mw.api import middleware
-from tests.unit import test_middleware as tm
+from tests.unit import fakes
 
 UNAUTHORIZED = b'{"error": "Authentication required"}'
 
@@ -40,7 +40,7 @@ def keystone():
 def app(client=None):
     return webtest.TestApp(middleware.BootConfigMiddleware(
         ironic_with_auth, conf=CONF, find_node=lookup.NodeLookup(),
-        client=client or tm.Client()))
+        client=client or fakes.Client()))
 
 
 def test_unauthenticated_gets_ironics_own_401(keystone, make_node):
@@ -80,7 +80,7 @@ def test_admin_learns_why(keystone, make_node, state, pxe, status, reason):
     if status == 200:
         assert answer['node'] == node.uuid
         assert answer['conductor'] == '127.0.0.2'
-        assert answer['bytes'] == len(tm.SCRIPT)
+        assert answer['bytes'] == len(fakes.SCRIPT)
     else:
         assert reason in answer['reason']
 
@@ -88,7 +88,7 @@ def test_admin_learns_why(keystone, make_node, state, pxe, status, reason):
 def test_conductor_unreachable_is_explained(keystone, make_node):
     from keystoneauth1 import exceptions as ks_exceptions
     node, mac = make_node()
-    resp = app(tm.Client(ks_exceptions.ConnectFailure('refused'))).get(
+    resp = app(fakes.Client(ks_exceptions.ConnectFailure('refused'))).get(
         '/v1/boot-explain/%s/boot.ipxe' % mac,
         headers={'X-Auth-Token': 'admin-token'})
     assert resp.json['status'] == 404
@@ -127,7 +127,7 @@ def test_unknown_mac_and_malformed_paths(keystone):
 
 
 def test_shims_status(keystone):
-    class Pinged(tm.Client):
+    class Pinged(fakes.Client):
         def conductors(self):
             return ['127.0.0.2', '127.0.0.3:8089']
 
@@ -165,7 +165,7 @@ def test_says_what_was_last_served_whatever_the_state(keystone, make_node):
                            headers={'X-Auth-Token': 'admin-token'}).json
     assert answer['status'] == 404 and 'not a wait state' in answer['reason']
     assert answer['last_served']['name'] == 'boot.ipxe'
-    assert answer['last_served']['bytes'] == len(tm.SCRIPT)
+    assert answer['last_served']['bytes'] == len(fakes.SCRIPT)
     assert answer['last_served']['owner'] == '127.0.0.2'
     never = explained.get('/v1/boot-explain/52:54:00:ee:ee:03/boot.ipxe',
                           headers={'X-Auth-Token': 'admin-token'}).json

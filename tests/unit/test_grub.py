@@ -8,18 +8,8 @@ import pytest
 from ironic_boot_config_mw import exception
 from ironic_boot_config_mw.providers import dispatch
 from ironic_boot_config_mw.providers import grub
+from tests.unit import fakes
 
-# What Ironic 39 wrote for a pxe and an http node (UEFI), trimmed.
-PXE_CFG = """set default=deploy
-menuentry "deploy"  {
-    linux %(u)s/deploy_kernel selinux=0 text ipa-api-url=http://a:6385
-    initrd %(u)s/deploy_ramdisk
-}
-menuentry "boot_ramdisk"  {
-    linuxefi (http,other:80)/k root=/dev/ram0
-    initrdefi http://x/r
-}
-"""
 HTTP_CFG = """set default=deploy
 menuentry "deploy"  {
     linux ../httproot/%(u)s/deploy_kernel selinux=0 text
@@ -46,14 +36,14 @@ def roots(tmp_path):
 
 
 def test_pxe_paths_point_at_this_conductors_tftp(roots):
-    out = grub.absolute_paths(PXE_CFG % {'u': U}, roots[0])
+    out = grub.absolute_paths(fakes.GRUB_PXE_CFG % {'u': U}, roots[0])
     assert '    linux (tftp,192.0.2.20)/%s/deploy_kernel selinux=0 text ' \
            'ipa-api-url=http://a:6385\n' % U in out
     assert '    initrd (tftp,192.0.2.20)/%s/deploy_ramdisk\n' % U in out
     # Paths that already name a device stay as they are.
     assert 'linuxefi (http,other:80)/k root=/dev/ram0' in out
     assert 'initrdefi http://x/r' in out
-    assert out.count('\n') == PXE_CFG.count('\n')
+    assert out.count('\n') == fakes.GRUB_PXE_CFG.count('\n')
 
 
 def test_http_paths_point_at_this_conductors_http_url(roots):
@@ -68,12 +58,6 @@ def test_nothing_else_changes(roots):
     assert grub.absolute_paths(text, roots[0]) == text
 
 
-def write_config(tftp_root, uuid, text):
-    os.makedirs(os.path.join(tftp_root, uuid))
-    with open(os.path.join(tftp_root, uuid, 'config'), 'w') as f:
-        f.write(text)
-
-
 def acquire(node):
     return task_manager.acquire(ironic_context.get_admin_context(),
                                 node.uuid, shared=True)
@@ -83,7 +67,8 @@ def acquire(node):
 def test_serves_uefi_nodes_through_a_real_task(roots, make_node,
                                                boot_interface):
     node, _mac = make_node(boot_interface=boot_interface)
-    write_config(roots[0], node.uuid, PXE_CFG % {'u': node.uuid})
+    fakes.write_grub_config(roots[0], node.uuid,
+                            fakes.GRUB_PXE_CFG % {'u': node.uuid})
     registry = dispatch.ProviderRegistry(['pxe', 'http'])
     config = dispatch.get_boot_config(ironic_context.get_admin_context(),
                                       node.uuid, 'grub.cfg', registry)
@@ -98,7 +83,8 @@ def test_serves_uefi_nodes_through_a_real_task(roots, make_node,
 
 def test_bios_nodes_have_no_grub_config(roots, make_node):
     node, _mac = make_node(boot_interface='pxe')
-    write_config(roots[0], node.uuid, PXE_CFG % {'u': node.uuid})
+    fakes.write_grub_config(roots[0], node.uuid,
+                            fakes.GRUB_PXE_CFG % {'u': node.uuid})
     CONF.set_override('default_boot_mode', 'bios', 'deploy')
     try:
         with acquire(node) as task:

@@ -19,7 +19,7 @@ import webtest
 
 from ironic_boot_config_mw.api import lookup
 from ironic_boot_config_mw.bootapi import health as health_mod
-from tests.unit import test_bootapi
+from tests.unit import fakes
 
 #: Every answer of /health comes within this.
 QUICK = 0.2
@@ -103,8 +103,8 @@ def poll(app, seconds, interval=0.05):
 
 
 def test_no_thread_before_the_first_request(ironic_db):
-    shims = test_bootapi.Shims()
-    api = test_bootapi.make_boot_api(client=shims)
+    shims = fakes.Shims()
+    api = fakes.make_boot_api(client=shims)
     time.sleep(0.3)
     assert not api.app.health.started
     assert shims.pings == 0
@@ -236,7 +236,7 @@ def test_a_dead_shim_never_makes_it_unready(make_health):
 
 def test_the_shims_hidden_with_the_option(ironic_db, overrides):
     overrides('health_shims', False, 'boot_config')
-    api = test_bootapi.make_boot_api(client=test_bootapi.Shims(down=['c2']))
+    api = fakes.make_boot_api(client=fakes.Shims(down=['c2']))
     try:
         resp = api.get('/health')
         assert resp.json == {'database': True}

@@ -11,7 +11,6 @@ from ironic_boot_config_mw.api import history
 from ironic_boot_config_mw.api import lookup
 from ironic_boot_config_mw.providers import base
 from tests.unit import fakes
-from tests.unit import test_middleware as tm
 
 
 def records_of(node):
@@ -106,19 +105,19 @@ def test_a_full_queue_drops_and_forgets(make_node, caplog):
 
 def test_the_filter_records_served_requests_only(make_node, overrides):
     node, mac = make_node()
-    app = tm.make_app()
+    app = fakes.make_app()
     for _ in range(3):
         app.get('/v1/boot/%s/boot.ipxe' % mac)
     app.get('/v1/boot/52:54:00:ee:ee:02/boot.ipxe', status=404)
     app.app.history.flush()
     [record] = records_of(node)
-    assert record.conductor == '127.0.0.2'   # tm.Client's answer
+    assert record.conductor == '127.0.0.2'   # fakes.Client's answer
     assert 'by ironic-api@%s' % CONF.host in record.event
 
 
 def test_switched_off_by_either_option(make_node, overrides):
     overrides('record_served', False, 'boot_config')
-    assert tm.make_app().app.history is None
+    assert fakes.make_app().app.history is None
     overrides('record_served', True, 'boot_config')
     overrides('node_history', False, 'conductor')
-    assert tm.make_app().app.history is None
+    assert fakes.make_app().app.history is None

@@ -9,7 +9,7 @@ import webtest
 
 from ironic_boot_config_mw.api import lookup
 from ironic_boot_config_mw.api import middleware
-from tests.unit import test_middleware as tm
+from tests.unit import fakes
 
 
 @pytest.fixture
@@ -32,8 +32,8 @@ def received(sock, count):
 def test_outcomes_are_counted_and_timed(statsd, make_node, overrides):
     overrides('allowed_source_cidrs', ['127.0.0.0/8'], 'boot_config')
     app = webtest.TestApp(middleware.BootConfigMiddleware(
-        tm.ironic_app, conf=CONF, find_node=lookup.NodeLookup(),
-        client=tm.Client()))
+        fakes.ironic_app, conf=CONF, find_node=lookup.NodeLookup(),
+        client=fakes.Client()))
     _node, mac = make_node()
     inside = {'REMOTE_ADDR': '127.0.0.1'}
     app.get('/v1/boot/%s/boot.ipxe' % mac, extra_environ=inside)
@@ -52,8 +52,8 @@ def test_outcomes_are_counted_and_timed(statsd, make_node, overrides):
 def test_failures_are_counted_apart(statsd, make_node):
     from keystoneauth1 import exceptions as ks_exceptions
     app = webtest.TestApp(middleware.BootConfigMiddleware(
-        tm.ironic_app, conf=CONF, find_node=lookup.NodeLookup(),
-        client=tm.Client(ks_exceptions.ConnectFailure('refused'))))
+        fakes.ironic_app, conf=CONF, find_node=lookup.NodeLookup(),
+        client=fakes.Client(ks_exceptions.ConnectFailure('refused'))))
     _node, mac = make_node()
     app.get('/v1/boot/%s/boot.ipxe' % mac, status=404)
     assert received(statsd, 2)[0] == 'test.boot_config.failed:1|c'

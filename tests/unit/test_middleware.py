@@ -1,94 +1,55 @@
 import logging
 
-from ironic.common import exception as ironic_exception
-
 try:
     from ironic.common import state_machine  # 2025.2 and newer
 except ImportError:
     from ironic.common import states as state_machine  # 2025.1
 from ironic.conf import CONF
-from keystoneauth1 import exceptions as ks_exceptions
 from oslo_config import cfg
-from oslo_db import exception as db_exception
-import oslo_messaging as messaging
 import pytest
-import webtest
 
-from ironic_boot_config_mw import exception
 from ironic_boot_config_mw.api import lookup
 from ironic_boot_config_mw.api import middleware
 from ironic_boot_config_mw.providers import base
-
-SCRIPT = b'#!ipxe\nkernel http://127.0.0.1:8080/k\nboot\n'
-
-
-def ironic_app(environ, start_response):
-    """Stands in for Ironic's pecan app: says who answered."""
-    start_response('200 OK', [('Content-Type', 'application/json')])
-    return [b'{"ironic": "%s"}' % environ['PATH_INFO'].encode()]
-
-
-class Client:
-    """The RPC client as the filter sees it: answers or raises."""
-
-    def __init__(self, result=None):
-        self.result = result or base.BootConfig(SCRIPT)
-        self.calls = []
-
-    def get_boot_config(self, context, node, name):
-        self.calls.append((node.uuid, name))
-        if isinstance(self.result, Exception):
-            raise self.result
-        return self.result, '127.0.0.2'
-
-
-def make_app(find_node=None, client=None, restrict=True):
-    mw = middleware.BootConfigMiddleware(
-        ironic_app, conf=CONF,
-        find_node=find_node or lookup.NodeLookup(restrict=restrict),
-        client=client or Client())
-    return webtest.TestApp(mw)
-
-
-def headers_of(resp):
-    return sorted((k, v) for k, v in resp.headerlist if k != 'Date')
+from tests.unit import fakes
 
 
 @pytest.mark.parametrize('path', ['/', '/v1', '/v1/nodes', '/v1/bootx',
                                   '/v1/lookup', '/v1/nodes/boot',
                                   '/healthcheck'])
 def test_other_paths_pass_through(path):
-    resp = make_app().get(path)
+    resp = fakes.make_app().get(path)
     assert resp.json == {'ironic': path}
 
 
 def test_serves_config(make_node):
     node, mac = make_node()
-    client = Client()
-    resp = make_app(client=client).get('/v1/boot/%s/boot.ipxe' % mac)
+    client = fakes.Client()
+    resp = fakes.make_app(client=client).get('/v1/boot/%s/boot.ipxe' % mac)
     assert resp.status_int == 200
-    assert resp.body == SCRIPT
-    assert headers_of(resp) == [('Cache-Control', 'no-store'),
-                                ('Content-Length', str(len(SCRIPT))),
-                                ('Content-Type', 'text/plain')]
+    assert resp.body == fakes.SCRIPT
+    assert fakes.headers_of(resp) == [
+        ('Cache-Control', 'no-store'),
+        ('Content-Length', str(len(fakes.SCRIPT))),
+        ('Content-Type', 'text/plain')]
     assert client.calls == [(node.uuid, 'boot.ipxe')]
 
 
 def test_provider_content_type_is_kept(make_node):
     _node, mac = make_node()
-    client = Client(base.BootConfig(b'set default=0\n', 'text/x-grub'))
-    resp = make_app(client=client).get('/v1/boot/%s/grub.cfg' % mac)
+    client = fakes.Client(base.BootConfig(b'set default=0\n', 'text/x-grub'))
+    resp = fakes.make_app(client=client).get('/v1/boot/%s/grub.cfg' % mac)
     assert resp.content_type == 'text/x-grub'
 
 
 def test_head_has_get_headers_and_no_body(make_node):
     _node, mac = make_node()
-    app = make_app()
+    app = fakes.make_app()
     get = app.get('/v1/boot/%s/boot.ipxe' % mac)
     head = app.head('/v1/boot/%s/boot.ipxe' % mac)
     assert head.status_int == 200
     assert head.body == b''
-    assert headers_of(head) == headers_of(get)
+    assert fakes.headers_of(head) == fakes.headers_of(get)
 
 
 @pytest.mark.parametrize('form', [
@@ -99,8 +60,8 @@ def test_head_has_get_headers_and_no_body(make_node):
 ], ids=['colons', 'upper', 'hyphens', 'upper-hyphens'])
 def test_mac_forms(make_node, form):
     node, mac = make_node()
-    client = Client()
-    make_app(client=client).get('/v1/boot/%s/boot.ipxe' % form(mac))
+    client = fakes.Client()
+    fakes.make_app(client=client).get('/v1/boot/%s/boot.ipxe' % form(mac))
     assert client.calls == [(node.uuid, 'boot.ipxe')]
 
 
@@ -108,22 +69,22 @@ def test_mac_forms(make_node, form):
 def test_ipxe_percent_encoded_mac(make_node, decoded):
     """iPXE sends %3A; the server may or may not have decoded it."""
     node, mac = make_node()
-    client = Client()
-    app = make_app(client=client)
+    client = fakes.Client()
+    app = fakes.make_app(client=client)
     segment = mac if decoded else mac.replace(':', '%3A')
     resp = app.get('/', extra_environ={
         'PATH_INFO': '/v1/boot/%s/boot.ipxe' % segment})
-    assert resp.body == SCRIPT
+    assert resp.body == fakes.SCRIPT
     assert client.calls == [(node.uuid, 'boot.ipxe')]
 
 
 def test_under_script_name_prefix(make_node):
     node, mac = make_node()
-    client = Client()
-    resp = make_app(client=client).get('/', extra_environ={
+    client = fakes.Client()
+    resp = fakes.make_app(client=client).get('/', extra_environ={
         'SCRIPT_NAME': '/baremetal',
         'PATH_INFO': '/v1/boot/%s/boot.ipxe' % mac})
-    assert resp.body == SCRIPT
+    assert resp.body == fakes.SCRIPT
     assert client.calls == [(node.uuid, 'boot.ipxe')]
 
 
@@ -132,7 +93,7 @@ def test_under_script_name_prefix(make_node):
 @pytest.mark.parametrize('path', ['/v1/boot', '/v1/boot/52:54:00:ab:cd:ef/'
                                   'boot.ipxe', '/v1/boot/x'])
 def test_other_methods_405(method, path):
-    resp = make_app().request(path, method=method, status=405)
+    resp = fakes.make_app().request(path, method=method, status=405)
     assert resp.headers['Allow'] == 'GET, HEAD'
     assert resp.body == b'# Method Not Allowed\n'
 
@@ -147,8 +108,8 @@ ALL_STATES = sorted(state_machine.machine.states)
 @pytest.mark.parametrize('state', ALL_STATES)
 def test_state_gate(make_node, state, restrict):
     node, mac = make_node(provision_state=state)
-    client = Client()
-    app = make_app(client=client, restrict=restrict)
+    client = fakes.Client()
+    app = fakes.make_app(client=client, restrict=restrict)
     resp = app.get('/v1/boot/%s/boot.ipxe' % mac, expect_errors=True)
     served = not restrict or state in lookup.WAIT_STATES
     assert resp.status_int == (200 if served else 404)
@@ -176,9 +137,9 @@ def test_fast_track_admits_what_ironics_lookup_admits(make_node, overrides,
     overrides('fast_track', enabled, 'deploy')
     node, mac = make_node(provision_state=state, driver_info=(
         {} if per_node is None else {'fast_track': per_node}))
-    client = Client()
-    resp = make_app(client=client).get('/v1/boot/%s/boot.ipxe' % mac,
-                                       expect_errors=True)
+    client = fakes.Client()
+    resp = fakes.make_app(client=client).get('/v1/boot/%s/boot.ipxe' % mac,
+                                             expect_errors=True)
     fast = per_node == 'true' if per_node in ('true', 'false') else (
         enabled and per_node is None)
     served = state in lookup.WAIT_STATES or (
@@ -193,7 +154,7 @@ def test_fast_track_reads_the_states_from_ironic(make_node, overrides,
     from ironic.common import states
     overrides('fast_track', True, 'deploy')
     _node, mac = make_node(provision_state='active')
-    app = make_app()
+    app = fakes.make_app()
     app.get('/v1/boot/%s/boot.ipxe' % mac, status=404)
     monkeypatch.setattr(states, 'FASTTRACK_LOOKUP_ALLOWED_STATES',
                         states.FASTTRACK_LOOKUP_ALLOWED_STATES | {'active'})
@@ -209,53 +170,20 @@ def test_wait_states_are_the_specs():
 
 # -- one 404 for every cause ----------------------------------------------
 
-def _port_not_pxe(make_node):
-    return make_node(pxe_enabled=False)[1], Client()
-
-
-def _refused_state(make_node):
-    return make_node(provision_state='active')[1], Client()
-
-
-def _raising(exc):
-    def case(make_node):
-        return make_node()[1], Client(exc)
-    return case
-
-
-CAUSES = {
-    'malformed-mac': lambda mk: ('52:54:00:zz:00:01', Client()),
-    'unknown-mac': lambda mk: ('52:54:ff:ff:ff:ff', Client()),
-    'port-not-pxe-enabled': _port_not_pxe,
-    'refused-state': _refused_state,
-    'unknown-name': _raising(exception.BootConfigNotFound(
-        reason='x.cfg is not served')),
-    'no-provider': _raising(exception.BootConfigNotFound(
-        reason='boot interface fake has neither')),
-    'node-gone': _raising(ironic_exception.NodeNotFound(node='x')),
-    'no-conductor': _raising(ironic_exception.NoValidHost(reason='none')),
-    'shim-unreachable': _raising(ks_exceptions.ConnectFailure('refused')),
-    'rpc-timeout': _raising(ks_exceptions.ConnectTimeout('timed out')),
-    'oslo-timeout': _raising(messaging.MessagingTimeout('timed out')),
-    'rpc-unexpected': _raising(ironic_exception.IronicException('boom')),
-    'db-error': _raising(db_exception.DBConnectionError('gone')),
-    'provider-bug': _raising(ZeroDivisionError()),
-}
-
 
 def _not_found(make_node, cause, method='GET'):
-    mac, client = CAUSES[cause](make_node)
-    return make_app(client=client).request(
+    mac, client = fakes.CAUSES[cause](make_node)
+    return fakes.make_app(client=client).request(
         '/v1/boot/%s/boot.ipxe' % mac, method=method, expect_errors=True)
 
 
-@pytest.mark.parametrize('cause', sorted(CAUSES))
+@pytest.mark.parametrize('cause', sorted(fakes.CAUSES))
 def test_every_failure_is_the_same_404(make_node, cause):
     reference = _not_found(make_node, 'unknown-mac')
     resp = _not_found(make_node, cause)
     assert resp.status == '404 Not Found'
     assert resp.body == reference.body == b'# Not Found\n'
-    assert headers_of(resp) == headers_of(reference) == [
+    assert fakes.headers_of(resp) == fakes.headers_of(reference) == [
         ('Cache-Control', 'no-store'), ('Content-Length', '12'),
         ('Content-Type', 'text/plain; charset=UTF-8')]
 
@@ -266,7 +194,7 @@ def test_head_404_is_get_404_without_body(make_node, cause):
     head = _not_found(make_node, cause, method='HEAD')
     assert head.status_int == 404
     assert head.body == b''
-    assert headers_of(head) == headers_of(get)
+    assert fakes.headers_of(head) == fakes.headers_of(get)
 
 
 @pytest.mark.parametrize('cause,level', [
@@ -304,12 +232,13 @@ def test_the_traceback_is_the_providers(make_node, caplog):
     traceback reaches the API's log, down to the provider's line."""
     caplog.set_level(logging.INFO, logger='ironic_boot_config_mw')
 
-    class Buggy(Client):
+    class Buggy(fakes.Client):
         def get_boot_config(self, context, node, name):
             return {}['no such key']
 
     _node, mac = make_node()
-    make_app(client=Buggy()).get('/v1/boot/%s/boot.ipxe' % mac, status=404)
+    fakes.make_app(client=Buggy()).get('/v1/boot/%s/boot.ipxe' % mac,
+                                       status=404)
     [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
     import traceback
     frames = traceback.extract_tb(record.exc_info[2])
@@ -320,22 +249,23 @@ def test_the_traceback_is_the_providers(make_node, caplog):
 def test_refused_state_log_names_node_and_state(make_node, caplog):
     caplog.set_level(logging.INFO, logger='ironic_boot_config_mw')
     node, mac = make_node(provision_state='active')
-    make_app().get('/v1/boot/%s/boot.ipxe' % mac, status=404)
+    fakes.make_app().get('/v1/boot/%s/boot.ipxe' % mac, status=404)
     assert '%s is in provision state "active"' % node.uuid in caplog.text
 
 
 def test_success_log_has_no_script_content(make_node, caplog):
     caplog.set_level(logging.DEBUG, logger='ironic_boot_config_mw')
     node, mac = make_node()
-    make_app().get('/v1/boot/%s/boot.ipxe' % mac)
+    fakes.make_app().get('/v1/boot/%s/boot.ipxe' % mac)
     assert node.uuid in caplog.text and ': 200, ' in caplog.text
     assert 'kernel' not in caplog.text
 
 
 def test_query_string_is_ignored(make_node):
     node, mac = make_node()
-    client = Client()
-    make_app(client=client).get('/v1/boot/%s/boot.ipxe?x=1&mac=other' % mac)
+    client = fakes.Client()
+    fakes.make_app(client=client).get(
+        '/v1/boot/%s/boot.ipxe?x=1&mac=other' % mac)
     assert client.calls == [(node.uuid, 'boot.ipxe')]
 
 
@@ -347,14 +277,14 @@ def transport_none():
 
 
 def test_paste_filter_factory_wraps_app(transport_none):
-    app = middleware.filter_factory({})(ironic_app)
+    app = middleware.filter_factory({})(fakes.ironic_app)
     assert isinstance(app, middleware.BootConfigMiddleware)
-    assert app.application is ironic_app
+    assert app.application is fakes.ironic_app
 
 
 def test_log_line_cannot_be_forged(caplog):
     caplog.set_level(logging.INFO, logger='ironic_boot_config_mw')
-    app = make_app()
+    app = fakes.make_app()
     app.get('/', status=404, extra_environ={
         'PATH_INFO': '/v1/boot/x\n2026-01-01 INFO forged/' + 'a' * 500})
     lines = [r.getMessage() for r in caplog.records
@@ -392,12 +322,12 @@ def test_source_outside_allowed_cidrs(make_node, boot_config_overrides):
     _node, mac = make_node()
     boot_config_overrides('allowed_source_cidrs', ['192.0.2.0/24'])
     find = CountingLookup()
-    app = make_app(find_node=find)
+    app = fakes.make_app(find_node=find)
     inside = app.get('/v1/boot/%s/boot.ipxe' % mac,
                      extra_environ={'REMOTE_ADDR': '192.0.2.9'})
     outside = app.get('/v1/boot/%s/boot.ipxe' % mac, status=404,
                       extra_environ={'REMOTE_ADDR': '198.51.100.9'})
-    assert inside.body == SCRIPT
+    assert inside.body == fakes.SCRIPT
     assert outside.body == b'# Not Found\n'
     assert find.calls == 1
     # Forwarded headers are the client's word unless the operator says a
@@ -415,7 +345,7 @@ def test_trusted_proxy_header(make_node, boot_config_overrides, caplog):
     CONF.set_override('enable_proxy_headers_parsing', True,
                       'oslo_middleware')
     try:
-        app = make_app()
+        app = fakes.make_app()
         app.get('/v1/boot/%s/boot.ipxe' % mac, extra_environ={
             'REMOTE_ADDR': '10.0.0.1',
             'HTTP_X_FORWARDED_FOR': '6.6.6.6, 192.0.2.9'})
@@ -447,29 +377,19 @@ def test_proxy_headers_without_trusted_proxies_refuse_to_start(
     try:
         with pytest.raises(cfg.ConfigFileValueError,
                            match=r'needs \[boot_config\]trusted_proxies'):
-            make_app()
+            fakes.make_app()
     finally:
         CONF.clear_override('enable_proxy_headers_parsing',
                             'oslo_middleware')
 
 
-def newer_ironic_option(opt, group=None):
-    """Register an option of a newer Ironic release if this one has none,
-    with Ironic's default: the filter reads it as absent alike. (Options
-    stay registered: CONF is parsed, oslo.config unregisters no more.)"""
-    try:
-        CONF.register_opt(opt, group)
-    except cfg.DuplicateOptError:
-        pass   # this Ironic's own
-
-
 def test_ramdisk_endpoints_disabled(make_node, overrides, caplog):
     """Ironic's switch for a public API of a split-horizon deployment:
     /v1/boot answers the generic 404 too, and says why."""
-    newer_ironic_option(cfg.BoolOpt('enable_ramdisk_endpoints',
-                                    default=True), 'api')   # 2026.2
+    fakes.newer_ironic_option(cfg.BoolOpt('enable_ramdisk_endpoints',
+                                          default=True), 'api')   # 2026.2
     _node, mac = make_node()
-    app = make_app()
+    app = fakes.make_app()
     app.get('/v1/boot/%s/boot.ipxe' % mac, status=200)
     overrides('enable_ramdisk_endpoints', False, 'api')   # mutable
     resp = app.get('/v1/boot/%s/boot.ipxe' % mac, status=404)
@@ -478,11 +398,12 @@ def test_ramdisk_endpoints_disabled(make_node, overrides, caplog):
 
 
 def test_use_rpc_for_database_refuses_to_start(overrides):
-    newer_ironic_option(cfg.BoolOpt('use_rpc_for_database', default=False))
+    fakes.newer_ironic_option(cfg.BoolOpt('use_rpc_for_database',
+                                          default=False))
     overrides('use_rpc_for_database', True)
     with pytest.raises(cfg.ConfigFileValueError,
                        match='ironic-boot-config-api'):
-        make_app()
+        fakes.make_app()
 
 
 def test_rate_limit_answers_the_generic_404(make_node, boot_config_overrides):
@@ -490,14 +411,14 @@ def test_rate_limit_answers_the_generic_404(make_node, boot_config_overrides):
     boot_config_overrides('rate_limit', 0.001)
     boot_config_overrides('rate_limit_burst', 3)
     find = CountingLookup()
-    app = make_app(find_node=find)
+    app = fakes.make_app(find_node=find)
     statuses = [app.get('/v1/boot/%s/boot.ipxe' % mac,
                         expect_errors=True).status_int for _ in range(5)]
     assert statuses == [200, 200, 200, 404, 404]
     assert find.calls == 3
     refused = app.get('/v1/boot/%s/boot.ipxe' % mac, expect_errors=True)
     assert 'Retry-After' not in refused.headers
-    assert headers_of(refused) == headers_of(
+    assert fakes.headers_of(refused) == fakes.headers_of(
         _not_found(make_node, 'unknown-mac'))
     other = app.get('/v1/boot/%s/boot.ipxe' % mac,
                     extra_environ={'REMOTE_ADDR': '127.0.0.9'})
@@ -517,7 +438,7 @@ def _hold_two_slots(app, mac):
     return threads, results
 
 
-class _SlowClient(Client):
+class _SlowClient(fakes.Client):
     def __init__(self, release):
         super().__init__()
         self.release = release
@@ -536,7 +457,7 @@ def test_concurrency_cap_refuses_after_the_wait(make_node,
     boot_config_overrides('max_concurrent_requests', 2)
     boot_config_overrides('max_concurrent_wait', wait)
     release = threading.Event()
-    app = make_app(client=_SlowClient(release))
+    app = fakes.make_app(client=_SlowClient(release))
     threads, results = _hold_two_slots(app, mac)
     started = time_mod.monotonic()
     third = app.get('/v1/boot/%s/boot.ipxe' % mac, status=404)
@@ -558,7 +479,7 @@ def test_concurrency_cap_serves_when_a_slot_frees(make_node,
     boot_config_overrides('max_concurrent_requests', 2)
     boot_config_overrides('max_concurrent_wait', 5)
     release = threading.Event()
-    app = make_app(client=_SlowClient(release))
+    app = fakes.make_app(client=_SlowClient(release))
     threads, results = _hold_two_slots(app, mac)
     threading.Timer(0.3, release.set).start()
     started = time_mod.monotonic()
@@ -577,7 +498,7 @@ def test_refusals_are_summarised_at_warning(make_node, caplog,
     caplog.set_level(logging.INFO, logger='ironic_boot_config_mw')
     _node, mac = make_node()
     boot_config_overrides('allowed_source_cidrs', ['192.0.2.0/24'])
-    app = make_app()
+    app = fakes.make_app()
     for n in range(50):
         app.get('/v1/boot/%s/boot.ipxe' % mac, status=404,
                 extra_environ={'REMOTE_ADDR': '198.51.100.%d' % n})
@@ -608,10 +529,10 @@ def test_request_body_is_never_read(make_node):
             raise AssertionError('body read')
         readline = readlines = __iter__ = read
 
-    resp = make_app().get('/', extra_environ={
+    resp = fakes.make_app().get('/', extra_environ={
         'PATH_INFO': '/v1/boot/%s/boot.ipxe' % mac,
         'wsgi.input': Exploding(), 'CONTENT_LENGTH': '1000000'})
-    assert resp.body == SCRIPT
+    assert resp.body == fakes.SCRIPT
 
 
 def test_bad_cidr_fails_at_start_up(boot_config_overrides):
@@ -619,4 +540,4 @@ def test_bad_cidr_fails_at_start_up(boot_config_overrides):
     boot_config_overrides('allowed_source_cidrs', ['10.0.0.0/33'])
     with pytest.raises(cfg.ConfigFileValueError,
                        match='allowed_source_cidrs'):
-        make_app()
+        fakes.make_app()

@@ -12,8 +12,7 @@ import sqlalchemy as sa
 import webtest
 
 from ironic_boot_config_mw.api import middleware
-from tests.unit import test_grub
-from tests.unit import test_providers
+from tests.unit import fakes
 
 
 @pytest.fixture
@@ -39,10 +38,10 @@ def test_no_insert_update_delete(make_node, statements, tmp_path):
                                                       conf=CONF)
         app = webtest.TestApp(boot_filter)
         ipxe_node, ipxe_mac = make_node()
-        test_providers.write_config(ipxe_node.uuid)
+        fakes.write_ipxe_config(ipxe_node.uuid)
         pxe_node, pxe_mac = make_node(boot_interface='pxe')
-        test_grub.write_config(CONF.pxe.tftp_root, pxe_node.uuid,
-                               test_grub.PXE_CFG % {'u': pxe_node.uuid})
+        fakes.write_grub_config(CONF.pxe.tftp_root, pxe_node.uuid,
+                                fakes.GRUB_PXE_CFG % {'u': pxe_node.uuid})
         refused, refused_mac = make_node(provision_state='active')
         del statements[:]
         for _ in range(5):

@@ -5,7 +5,7 @@ from oslo_config import cfg
 import pytest
 
 from ironic_boot_config_mw.api import outcomes
-from tests.unit import test_middleware as tm
+from tests.unit import fakes
 
 #: The failures of test_middleware, by what they are counted as.
 EXPECTED = {
@@ -27,7 +27,7 @@ EXPECTED = {
 
 
 def test_every_failure_of_the_filter_is_classified():
-    assert set(EXPECTED) == set(tm.CAUSES)
+    assert set(EXPECTED) == set(fakes.CAUSES)
 
 
 @pytest.mark.parametrize('cause', sorted(EXPECTED))
@@ -38,8 +38,8 @@ def test_a_request_is_counted_as_its_cause(make_node, cause):
         def request(self, outcome, why, seconds):
             seen.append((outcome, why))
 
-    mac, client = tm.CAUSES[cause](make_node)
-    app = tm.make_app(client=client)
+    mac, client = fakes.CAUSES[cause](make_node)
+    app = fakes.make_app(client=client)
     app.app.observer = Seen()
     app.get('/v1/boot/%s/boot.ipxe' % mac, status=404)
     assert seen == [EXPECTED[cause]]
@@ -53,7 +53,7 @@ def test_a_served_request_is_counted(make_node):
         def request(self, outcome, why, seconds):
             seen.append((outcome, why, seconds))
 
-    app = tm.make_app()
+    app = fakes.make_app()
     app.app.observer = Seen()
     app.get('/v1/boot/%s/boot.ipxe' % make_node()[1])
     assert [s[:2] for s in seen] == [('served', 'none')]
@@ -71,8 +71,8 @@ def test_causes_are_unique_labels():
 ])
 def test_a_refusal_is_counted_as_its_option(make_node, overrides, option,
                                             value, group, cause):
-    tm.newer_ironic_option(cfg.BoolOpt('enable_ramdisk_endpoints',
-                                       default=True), 'api')   # 2026.2
+    fakes.newer_ironic_option(cfg.BoolOpt('enable_ramdisk_endpoints',
+                                          default=True), 'api')   # 2026.2
     overrides(option, value, group)
     seen = []
 
@@ -80,7 +80,7 @@ def test_a_refusal_is_counted_as_its_option(make_node, overrides, option,
         def request(self, outcome, why, seconds):
             seen.append((outcome, why))
 
-    app = tm.make_app()
+    app = fakes.make_app()
     app.app.observer = Seen()
     app.get('/v1/boot/%s/boot.ipxe' % make_node()[1], status=404,
             extra_environ={'REMOTE_ADDR': '127.0.0.1'})

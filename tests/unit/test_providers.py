@@ -13,17 +13,8 @@ from ironic_boot_config_mw.providers import base
 from ironic_boot_config_mw.providers import dispatch
 from ironic_boot_config_mw.providers import ipxe
 from tests.harness import metal3
+from tests.unit import fakes
 
-
-def write_config(node_uuid, body=b'#!ipxe\nboot\n'):
-    path = os.path.join(CONF.deploy.http_root, node_uuid, 'config')
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, 'wb') as f:
-        f.write(body)
-    return path
-
-
-# -- read_file_under --------------------------------------------------------
 
 def test_reads_regular_file(tmp_path):
     (tmp_path / 'f').write_bytes(b'data')
@@ -133,7 +124,7 @@ def test_registry_loads_shipped_providers(registry):
 
 def test_ipxe_serves_the_conductors_script(make_node, registry):
     node, _mac = make_node()
-    write_config(node.uuid, b'#!ipxe\nkernel http://me/k\n')
+    fakes.write_ipxe_config(node.uuid, b'#!ipxe\nkernel http://me/k\n')
     config = dispatch.get_boot_config(ironic_context.get_admin_context(),
                                       node.uuid, 'boot.ipxe', registry)
     assert config[:2] == (b'#!ipxe\nkernel http://me/k\n', 'text/plain')
@@ -143,7 +134,7 @@ def test_ipxe_serves_the_conductors_script(make_node, registry):
 
 def test_ipxe_other_names_not_found(make_node, registry):
     node, _mac = make_node()
-    write_config(node.uuid)
+    fakes.write_ipxe_config(node.uuid)
     for name in ('grub.cfg', 'config', 'boot.ipxe.bak'):
         with pytest.raises(exception.BootConfigNotFound,
                            match='not served for boot interface ipxe'):
@@ -175,7 +166,7 @@ def test_unknown_node(ironic_db, registry):
 def test_ipxe_is_served_without_a_task(make_node, registry, monkeypatch):
     """The API passes the boot interface it read: no lock, no DB, no driver."""
     node, _mac = make_node()
-    write_config(node.uuid, b'#!ipxe\nno task\n')
+    fakes.write_ipxe_config(node.uuid, b'#!ipxe\nno task\n')
 
     def no_task(*args, **kwargs):
         raise AssertionError('a task was taken')
@@ -197,7 +188,7 @@ def test_without_task_only_for_providers_that_say_so(registry):
 
 def test_task_is_shared(make_node, registry, monkeypatch):
     node, _mac = make_node()
-    write_config(node.uuid)
+    fakes.write_ipxe_config(node.uuid)
     seen = []
     real_acquire = dispatch.task_manager.acquire
 

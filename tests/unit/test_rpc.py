@@ -7,8 +7,7 @@ from ironic_boot_config_mw import exception
 from ironic_boot_config_mw import rpc
 from ironic_boot_config_mw.providers import base
 from ironic_boot_config_mw.shim import manager
-from tests.unit import test_circuit
-from tests.unit import test_transports
+from tests.unit import fakes
 
 
 @pytest.mark.parametrize('config', [
@@ -89,14 +88,14 @@ def conductor(ironic_db):
     from ironic.tests.unit.db import utils as db_utils
     dbapi = db_api.get_instance()
     cond = db_utils.create_test_conductor(
-        id=4711, hostname=test_transports.HOST, drivers=[])
+        id=4711, hostname=fakes.HOST, drivers=[])
     dbapi.register_conductor_hardware_interfaces(
         cond.id, [{'hardware_type': 'fake-hardware', 'interface_type': 'boot',
                    'interface_name': 'ipxe', 'default': True}])
     hash_ring.HashRingManager().reset()
     yield
     dbapi.unregister_conductor_hardware_interfaces(cond.id)
-    dbapi.unregister_conductor(test_transports.HOST)
+    dbapi.unregister_conductor(fakes.HOST)
     hash_ring.HashRingManager().reset()
 
 
@@ -109,7 +108,7 @@ def json_rpc_api(conductor, overrides):
     from ironic_boot_config_mw import conf as bc_conf
     from ironic_boot_config_mw.api import rpcapi
     from tests.harness import net
-    port = net.free_port(test_transports.HOST)
+    port = net.free_port(fakes.HOST)
     overrides('rpc_transport', 'json-rpc')
     # [DEFAULT]'s, which our group falls back to: overriding our group's
     # would leave it set for later tests that inherit [json_rpc]'s.
@@ -134,11 +133,11 @@ def test_get_boot_config_fails_at_once_once_the_shim_failed(
     started = time.monotonic()
     with pytest.raises(exception.ShimUnavailable) as info:
         api.get_boot_config(_context(), node, 'boot.ipxe')
-    assert time.monotonic() - started < test_circuit.FAST
-    assert test_transports.HOST in str(info.value)
+    assert time.monotonic() - started < fakes.FAST
+    assert fakes.HOST in str(info.value)
     # The probe is never refused by the circuit: it reaches the port.
     with pytest.raises(ConnectionRefusedError):
-        api.ping(_context(), test_transports.HOST)
+        api.ping(_context(), fakes.HOST)
 
 
 def test_a_ping_that_answers_brings_the_shim_back(json_rpc_api, make_node):
@@ -146,15 +145,15 @@ def test_a_ping_that_answers_brings_the_shim_back(json_rpc_api, make_node):
     node, _mac = make_node()
     with pytest.raises(ConnectionRefusedError):
         api.get_boot_config(_context(), node, 'boot.ipxe')
-    shim = test_circuit.FakeShim(test_transports.HOST, port)
+    shim = fakes.FakeShim(fakes.HOST, port)
     try:
         with pytest.raises(exception.ShimUnavailable):
             api.get_boot_config(_context(), node, 'boot.ipxe')
-        api.ping(_context(), test_transports.HOST)
+        api.ping(_context(), fakes.HOST)
         config, host = api.get_boot_config(_context(), node, 'boot.ipxe')
     finally:
         shim.close()
-    assert (config, host) == (base.BootConfig(b'ok'), test_transports.HOST)
+    assert (config, host) == (base.BootConfig(b'ok'), fakes.HOST)
     # The first call was refused; then only the ping, which closed it.
     assert shim.calls == ['ping', 'get_boot_config']
 
@@ -165,7 +164,7 @@ def test_the_shims_not_found_leaves_it_closed(json_rpc_api, make_node):
 
     def nothing(params):
         raise LookupError('Boot configuration not available: no file')
-    shim = test_circuit.FakeShim(test_transports.HOST, port, nothing)
+    shim = fakes.FakeShim(fakes.HOST, port, nothing)
     try:
         for _ in range(3):
             with pytest.raises(ironic_exception.NotFound) as info:
@@ -174,7 +173,7 @@ def test_the_shims_not_found_leaves_it_closed(json_rpc_api, make_node):
     finally:
         shim.close()
     assert shim.calls == ['get_boot_config'] * 3
-    assert not api.circuit.is_open(test_transports.HOST)
+    assert not api.circuit.is_open(fakes.HOST)
 
 
 def test_in_process_transport_has_no_circuit(overrides):

@@ -22,29 +22,27 @@ from ironic_boot_config_mw.shim import service
 from tests.harness import net
 from tests.harness import services
 from tests.harness import tls
-from tests.unit import test_providers
-
-HOST = '127.0.0.1'
+from tests.unit import fakes
 
 
 @pytest.fixture(scope='module')
 def conductor(ironic_db):
     """This process, registered as the only fake-hardware conductor."""
-    cond = db_utils.create_test_conductor(hostname=HOST, drivers=[])
+    cond = db_utils.create_test_conductor(hostname=fakes.HOST, drivers=[])
     from ironic.db import api as db_api
     db_api.get_instance().register_conductor_hardware_interfaces(
         cond.id, [{'hardware_type': 'fake-hardware', 'interface_type': 'boot',
                    'interface_name': 'ipxe', 'default': True}])
     hash_ring.HashRingManager().reset()
     yield
-    db_api.get_instance().unregister_conductor(HOST)
+    db_api.get_instance().unregister_conductor(fakes.HOST)
     hash_ring.HashRingManager().reset()
 
 
 def serve(transport, overrides, tmp_path):
     """Start the shim's real RPC server in this process."""
     overrides('rpc_transport', 'oslo' if transport == 'oslo' else 'json-rpc')
-    overrides('host', HOST)
+    overrides('host', fakes.HOST)
     if transport == 'oslo':
         services.require('rabbitmq')
         # oslo.messaging registers its options when a transport is made.
@@ -53,8 +51,8 @@ def serve(transport, overrides, tmp_path):
         ironic_rpc.init(CONF)
     else:
         group = bc_conf.JSON_RPC_GROUP
-        overrides('host_ip', HOST, group)
-        overrides('port', net.free_port(HOST), group)
+        overrides('host_ip', fakes.HOST, group)
+        overrides('port', net.free_port(fakes.HOST), group)
         overrides('auth_strategy', 'noauth', group)
         if transport == 'json-rpc-basic':
             import bcrypt
@@ -67,7 +65,7 @@ def serve(transport, overrides, tmp_path):
             overrides('username', 'shim', group)
             overrides('password', 'secret', group)
         elif transport == 'json-rpc-tls':
-            cert, key = tls.self_signed(str(tmp_path), [HOST])
+            cert, key = tls.self_signed(str(tmp_path), [fakes.HOST])
             overrides('use_ssl', True, group)
             overrides('cafile', cert, group)
             if 'cert_file' in CONF[group]:
@@ -81,7 +79,7 @@ def serve(transport, overrides, tmp_path):
                 overrides('cert_file', cert, 'ssl')
                 overrides('key_file', key, 'ssl')
     overrides('enabled_boot_interfaces', ['ipxe'])
-    svc = service.ShimRPCService(HOST)
+    svc = service.ShimRPCService(fakes.HOST)
     svc.start()
     return svc
 
@@ -99,7 +97,7 @@ TRANSPORTS = ['json-rpc', 'json-rpc-basic', 'json-rpc-tls', 'oslo']
 def test_round_trip(transport, conductor, make_node, overrides, tmp_path):
     node, _mac = make_node()
     script = b'#!ipxe\n# for %s\n' % node.uuid.encode()
-    test_providers.write_config(node.uuid, script)
+    fakes.write_ipxe_config(node.uuid, script)
     svc = serve(transport, overrides, tmp_path)
     try:
         client = rpcapi.ShimAPI(CONF)
@@ -108,14 +106,14 @@ def test_round_trip(transport, conductor, make_node, overrides, tmp_path):
         for _ in range(3):  # kept-alive connections are reused
             config, host = client.get_boot_config(ctx, node_obj, 'boot.ipxe')
             assert config == base.BootConfig(script, 'text/plain')
-            assert host == HOST
+            assert host == fakes.HOST
         with pytest.raises(ironic_exception.NotFound,
                            match='grub.cfg is not served'):
             client.get_boot_config(ctx, node_obj, 'grub.cfg')
-        assert client.ping(ctx, HOST) == {
-            'host': HOST, 'providers': ['ipxe'], 'native': [],
+        assert client.ping(ctx, fakes.HOST) == {
+            'host': fakes.HOST, 'providers': ['ipxe'], 'native': [],
             'rpc_api_version': '1.2'}
-        assert client.conductors() == [HOST]
+        assert client.conductors() == [fakes.HOST]
     finally:
         svc.stop()
 
@@ -133,7 +131,7 @@ def test_a_shim_of_the_release_before_serves_every_boot(
     """Each call is sent as the oldest version that has it: a 1.1 shim
     answers get_boot_config; only ping, which it lacks, fails."""
     node, _mac = make_node()
-    test_providers.write_config(node.uuid, b'#!ipxe\nold shim\n')
+    fakes.write_ipxe_config(node.uuid, b'#!ipxe\nold shim\n')
     monkeypatch.setattr(manager, 'ShimManager', OldShimManager)
     svc = serve(transport, overrides, tmp_path)
     try:
@@ -143,7 +141,7 @@ def test_a_shim_of_the_release_before_serves_every_boot(
         config, _host = client.get_boot_config(ctx, node_obj, 'boot.ipxe')
         assert config.body == b'#!ipxe\nold shim\n'
         with pytest.raises(Exception):
-            client.ping(ctx, HOST)
+            client.ping(ctx, fakes.HOST)
     finally:
         svc.stop()
 
@@ -151,7 +149,7 @@ def test_a_shim_of_the_release_before_serves_every_boot(
 def test_wrong_password_is_an_error_not_a_config(conductor, make_node,
                                                  overrides, tmp_path):
     node, _mac = make_node()
-    test_providers.write_config(node.uuid)
+    fakes.write_ipxe_config(node.uuid)
     svc = serve('json-rpc-basic', overrides, tmp_path)
     try:
         overrides('password', 'wrong', bc_conf.JSON_RPC_GROUP)
@@ -193,7 +191,7 @@ def test_reconnects_when_the_shim_closed_a_kept_alive_connection(overrides):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer((HOST, 0), OneShot)
+    server = http.server.ThreadingHTTPServer((fakes.HOST, 0), OneShot)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         overrides('rpc_transport', 'json-rpc')
@@ -202,7 +200,7 @@ def test_reconnects_when_the_shim_closed_a_kept_alive_connection(overrides):
         client = rpcapi.ShimAPI(CONF)._call.args[0]
         ctx = ironic_context.get_admin_context()
         for n in range(3):
-            assert client.call(ctx, HOST, 'get_boot_config', '1.1',
+            assert client.call(ctx, fakes.HOST, 'get_boot_config', '1.1',
                                node_id='n%d' % n) == ['text/plain', 'b2s=']
     finally:
         server.shutdown()
@@ -232,7 +230,7 @@ def test_rpc_timeout_bounds_each_socket_operation(overrides):
 
 def test_none_transport_runs_the_provider_in_process(make_node, overrides):
     node, _mac = make_node()
-    test_providers.write_config(node.uuid, b'#!ipxe\nlocal\n')
+    fakes.write_ipxe_config(node.uuid, b'#!ipxe\nlocal\n')
     overrides('rpc_transport', 'none')
     client = rpcapi.ShimAPI(CONF)
     config, host = client.get_boot_config(
