@@ -86,3 +86,10 @@ def overrides():
     yield set_
     for name, group in done:
         CONF.clear_override(name, group)
+
+
+@pytest.fixture
+def registry():
+    """The shipped providers, for the ipxe, fake and http-ipxe interfaces."""
+    from ironic_boot_config_mw.providers import dispatch
+    return dispatch.ProviderRegistry(['ipxe', 'fake', 'http-ipxe'])
