@@ -49,13 +49,6 @@ def test_ironics_own_render_links_to_the_api(template, tmp_path, overrides):
     assert script.count('#!ipxe') == 1
 
 
-def test_stock_template_is_embedded_verbatim(template):
-    root_config.IPXE.ensure(CONF)
-    with open(root_config.IPXE.stock) as f:
-        stock_body = f.read().split('\n', 1)[1]
-    assert template.read_text().endswith(stock_body)
-
-
 def test_second_run_changes_nothing(template):
     assert root_config.IPXE.ensure(CONF) == str(template)
     mtime = os.stat(template).st_mtime_ns
@@ -84,31 +77,6 @@ def test_no_url_is_a_clear_error(template, overrides):
                        match='set \\[pxe\\]ipxe_config_api_root_url'):
         root_config.IPXE.ensure(CONF)
     assert not template.exists()
-
-
-def test_never_overwrites_ironics_own_template(overrides):
-    overrides('ipxe_use_boot_config_api', True, 'pxe')
-    overrides('ipxe_boot_script', root_config.IPXE.stock, 'pxe')
-    with open(root_config.IPXE.stock) as f:
-        before = f.read()
-    with pytest.raises(exception.RootConfigError, match="Ironic's own"):
-        root_config.IPXE.ensure(CONF)
-    with open(root_config.IPXE.stock) as f:
-        assert f.read() == before
-
-
-def test_switching_off_gives_back_the_stock_template(template, overrides,
-                                                     tmp_path):
-    root_config.IPXE.ensure(CONF)
-    overrides('ipxe_use_boot_config_api', False, 'pxe')
-    assert root_config.IPXE.ensure(CONF) == str(template)
-    with open(root_config.IPXE.stock) as f:
-        assert template.read_text() == f.read()
-    assert '/v1/boot/' not in rendered_root_config(tmp_path, overrides)
-    # ... and on again: the stock content it left is no operator's file.
-    overrides('ipxe_use_boot_config_api', True, 'pxe')
-    assert root_config.IPXE.ensure(CONF) == str(template)
-    assert '/v1/boot/' in rendered_root_config(tmp_path, overrides)
 
 
 def test_off_leaves_other_templates_alone(template, overrides):
@@ -246,14 +214,6 @@ def test_ironics_own_grub_render_links_to_the_api(grub_template, roots):
         assert '{{' not in master
 
 
-def test_grub_template_embeds_the_stock_one_verbatim(grub_template):
-    root_config.GRUB.ensure(CONF)
-    with open(root_config.GRUB.stock) as f:
-        stock = f.read()
-    text = grub_template.read_text()
-    assert text.endswith(stock) and text.startswith(root_config.MARKER)
-
-
 def test_grub_link_renders_again_what_the_conductor_rendered(grub_template,
                                                              roots):
     # Switched off before, the conductor running: its master configs are
@@ -264,18 +224,6 @@ def test_grub_link_renders_again_what_the_conductor_rendered(grub_template,
     assert not any('/v1/boot/' in m for m in masters(roots))
     root_config.GRUB.ensure(CONF)
     assert all(GRUB_LINK in m for m in masters(roots))
-
-
-def test_grub_switched_off_renders_stock_again(grub_template, roots,
-                                               overrides):
-    root_config.GRUB.ensure(CONF)
-    pxe_utils.place_common_config()
-    overrides('grub_use_boot_config_api', False, 'boot_config')
-    assert root_config.GRUB.ensure(CONF) == str(grub_template)
-    with open(root_config.GRUB.stock) as f:
-        assert grub_template.read_text() == f.read()
-    assert not any('/v1/boot/' in m for m in masters(roots))
-    assert root_config.GRUB.ensure(CONF) is None
 
 
 def test_grub_url_of_its_own_with_a_path(grub_template, overrides):
@@ -296,18 +244,78 @@ def test_grub_needs_plain_http(grub_template, overrides):
     assert not grub_template.exists()
 
 
-def test_grub_never_overwrites_ironics_own_template(overrides, roots):
-    overrides('grub_use_boot_config_api', True, 'boot_config')
+# -- what holds for both root configs ----------------------------------------
+
+class Linked:
+    """A root config linked to the API: its template, its switch, and
+    what Ironic renders from it."""
+
+    def __init__(self, kind, path, switch, render):
+        self.rc = getattr(root_config, kind)
+        self.path, self.switch, self.render = path, switch, render
+
+    def stock_part(self):
+        """The stock template as the linked one ends: iPXE's without its
+        ``#!ipxe`` line (the link's first line is it)."""
+        with open(self.rc.stock) as f:
+            stock = f.read()
+        return stock.split('\n', 1)[1] if self.rc is root_config.IPXE \
+            else stock
+
+
+@pytest.fixture(params=['IPXE', 'GRUB'])
+def linked(request, tmp_path, overrides, roots):
+    if request.param == 'IPXE':
+        path = request.getfixturevalue('template')
+        return Linked('IPXE', path, ('ipxe_use_boot_config_api', 'pxe'),
+                      lambda: [rendered_root_config(tmp_path, overrides)])
+
+    def render():
+        pxe_utils.place_common_config()
+        return list(masters(roots))
+    return Linked('GRUB', request.getfixturevalue('grub_template'),
+                  ('grub_use_boot_config_api', 'boot_config'), render)
+
+
+def test_the_stock_template_is_embedded_verbatim(linked):
+    linked.rc.ensure(CONF)
+    text = linked.path.read_text()
+    assert text.endswith(linked.stock_part()) and root_config.MARKER in text
+
+
+def test_switching_off_gives_back_the_stock_template(linked, overrides):
+    linked.rc.ensure(CONF)
+    overrides(*linked.switch[:1], False, linked.switch[1])
+    assert linked.rc.ensure(CONF) == str(linked.path)
+    with open(linked.rc.stock) as f:
+        assert linked.path.read_text() == f.read()
+    assert not any('/v1/boot/' in r for r in linked.render())
+    assert linked.rc.ensure(CONF) is None
+    # ... and on again: the stock content it left is no operator's file.
+    overrides(*linked.switch[:1], True, linked.switch[1])
+    assert linked.rc.ensure(CONF) == str(linked.path)
+    assert all('/v1/boot/' in r for r in linked.render())
+
+
+@pytest.mark.parametrize('kind, switch, option, error', [
+    ('IPXE', ('ipxe_use_boot_config_api', 'pxe'), 'ipxe_boot_script',
+     "Ironic's own"),
+    ('GRUB', ('grub_use_boot_config_api', 'boot_config'),
+     'initial_grub_template', r"\[pxe\]initial_grub_template to name a file")])
+def test_never_overwrites_ironics_own_template(overrides, roots, kind, switch,
+                                               option, error):
+    rc = getattr(root_config, kind)
+    overrides(switch[0], True, switch[1])
     overrides('ipxe_config_api_root_url', API, 'pxe')
-    # [pxe]initial_grub_template at Ironic's default: its shipped file.
-    assert os.path.realpath(CONF.pxe.initial_grub_template) == \
-        os.path.realpath(root_config.GRUB.stock)
-    with open(root_config.GRUB.stock) as f:
+    if kind == 'GRUB':   # at Ironic's default: its shipped file
+        assert os.path.realpath(getattr(CONF.pxe, option)) == \
+            os.path.realpath(rc.stock)
+    overrides(option, rc.stock, 'pxe')
+    with open(rc.stock) as f:
         before = f.read()
-    with pytest.raises(exception.RootConfigError,
-                       match=r"\[pxe\]initial_grub_template to name a file"):
-        root_config.GRUB.ensure(CONF)
-    with open(root_config.GRUB.stock) as f:
+    with pytest.raises(exception.RootConfigError, match=error):
+        rc.ensure(CONF)
+    with open(rc.stock) as f:
         assert f.read() == before
 
 
