@@ -33,6 +33,7 @@ wraps outermost, outside auth) or as the ``boot_config`` paste filter.
 """
 
 import time
+import typing
 
 from ironic.common import context as ironic_context
 from ironic.common import metrics_utils
@@ -65,6 +66,11 @@ _NOT_ALLOWED_HEADERS = [('Content-Type', 'text/plain; charset=UTF-8'),
                         ('Allow', 'GET, HEAD')]
 _METHODS = frozenset(['GET', 'HEAD'])
 
+#: PEP 3333's shapes (the standard library's wsgiref.types is 3.11+).
+Environ = dict[str, typing.Any]
+StartResponse = typing.Callable[..., typing.Any]
+WSGIApp = typing.Callable[[Environ, StartResponse], typing.Iterable[bytes]]
+
 
 class BootConfigMiddleware:
     """Serves ``/v1/boot`` in front of Ironic's API application.
@@ -87,9 +93,13 @@ class BootConfigMiddleware:
         API process's Prometheus metrics).
     """
 
-    def __init__(self, application, conf=None, find_node=None, client=None,
-                 listener_group='api', max_concurrent_requests=None,
-                 observer=None):
+    def __init__(self, application: WSGIApp,
+                 conf: typing.Optional[cfg.ConfigOpts] = None,
+                 find_node: typing.Optional[typing.Callable[..., typing.Any]]
+                 = None, client: typing.Any = None,
+                 listener_group: str = 'api',
+                 max_concurrent_requests: typing.Optional[int] = None,
+                 observer: typing.Optional[outcomes.Observer] = None) -> None:
         conf = cfg.CONF if conf is None else conf
         self.listener_group = listener_group
         self.observer = observer or outcomes.Observer()
@@ -166,7 +176,8 @@ class BootConfigMiddleware:
             LOG.warning('[api]enable_ramdisk_endpoints is False: /v1/boot '
                         'answers every request with the generic 404')
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: Environ,
+                 start_response: StartResponse) -> typing.Iterable[bytes]:
         path = environ.get('PATH_INFO', '')
         if request.owns(path):
             return self._boot(environ, start_response, path)
@@ -174,7 +185,7 @@ class BootConfigMiddleware:
             return self.explain(environ, start_response)
         return self.application(environ, start_response)
 
-    def resolve(self, path):
+    def resolve(self, path: str) -> tuple[lookup.Node, str, typing.Any, str]:
         """``/v1/boot/<MAC>/<NAME>`` -> ``(node, name, BootConfig, host)``.
 
         :raises: BootConfigFailure: why not, for every failure of the path.
@@ -235,7 +246,8 @@ class BootConfigMiddleware:
         ])
         return [b''] if method == 'HEAD' else [config.body]
 
-    def admit(self, environ, log_args):
+    def admit(self, environ: Environ, log_args: dict[str, typing.Any]
+              ) -> typing.Optional[exception.Refused]:
         """None if the request may go on (holding a slot of the cap), else
         the Refused that says why not. ``log_args['remote']`` becomes the
         client's address once it is known."""
@@ -313,7 +325,8 @@ class BootConfigMiddleware:
         return not_found(start_response, log_args['method'])
 
 
-def not_found(start_response, method='GET'):
+def not_found(start_response: StartResponse,
+              method: typing.Optional[str] = 'GET') -> list[bytes]:
     """The generic 404, the same bytes for every cause."""
     start_response('404 Not Found', _NOT_FOUND_HEADERS)
     return [b''] if method == 'HEAD' else [_NOT_FOUND_BODY]
@@ -344,11 +357,12 @@ def _refuse_without_database(conf, listener_group):
         '[api]middleware (or the WSGI pipeline) of this API')
 
 
-def filter_factory(global_conf, **local_conf):
+def filter_factory(global_conf: dict[str, str], **local_conf: str
+                   ) -> typing.Callable[[WSGIApp], BootConfigMiddleware]:
     """PasteDeploy: ``use = egg:ironic-boot-config-mw#boot_config``.
 
     Options come from Ironic's configuration, not from the paste file.
     """
-    def _filter(app):
+    def _filter(app: WSGIApp) -> BootConfigMiddleware:
         return BootConfigMiddleware(app)
     return _filter

@@ -63,7 +63,7 @@ _CLASSES = (
 )
 
 
-def classify(cause):
+def classify(cause: BaseException) -> tuple[str, str]:
     """``(outcome, cause)`` of the exception that ended a request; anything
     unknown is ``unexpected``: a bug."""
     if isinstance(cause, exception.Refused):
@@ -78,9 +78,9 @@ class Observer:
     """Told of every request's outcome and every call to a shim; this one
     does nothing (the boot API process's metrics override it)."""
 
-    def request(self, outcome, cause, seconds):
+    def request(self, outcome: str, cause: str, seconds: float) -> None:
         """A /v1/boot request ended: ``classify``'s pair, its duration."""
 
-    def rpc(self, host, outcome, seconds):
+    def rpc(self, host: str, outcome: str, seconds: float) -> None:
         """A call to the shim of ring host ``host`` ended: ``answered``,
         ``not_found`` (the shim's "nothing to serve") or ``failed``."""

@@ -22,6 +22,10 @@ filter keeps it). The filter's concurrency cap is off here: the server's
 operator's API in this process to keep them from.
 """
 
+import typing
+
+from oslo_config import cfg
+
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw.api import middleware
 from ironic_boot_config_mw.api import request
@@ -33,7 +37,8 @@ METRICS = '/metrics'
 _READS = ('GET', 'HEAD')
 
 
-def _not_found(environ, start_response):
+def _not_found(environ: middleware.Environ,
+               start_response: middleware.StartResponse) -> list[bytes]:
     return middleware.not_found(start_response, environ.get('REQUEST_METHOD'))
 
 
@@ -46,7 +51,9 @@ class BootAPI:
     :param client: as for that filter.
     """
 
-    def __init__(self, conf, find_node=None, client=None):
+    def __init__(self, conf: cfg.ConfigOpts,
+                 find_node: typing.Optional[typing.Callable[..., typing.Any]]
+                 = None, client: typing.Any = None) -> None:
         options = getattr(conf, bc_conf.BOOT_API_GROUP)
         self.metrics = metrics.Metrics(
             options.threads, conf.boot_config.health_shims) \
@@ -64,7 +71,9 @@ class BootAPI:
                                getattr(self.boot.client, 'circuit', None),
                                self.boot.history)
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: middleware.Environ,
+                 start_response: middleware.StartResponse
+                 ) -> typing.Iterable[bytes]:
         path = environ.get('PATH_INFO', '')
         if request.owns(path):
             if self.metrics is None:

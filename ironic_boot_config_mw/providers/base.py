@@ -75,7 +75,7 @@ class BootConfigProvider(abc.ABC):
     needs_task = True
 
     @abc.abstractmethod
-    def get_boot_config(self, task, name):
+    def get_boot_config(self, task: typing.Any, name: str) -> BootConfig:
         """Return the configuration ``name`` for ``task.node``.
 
         :param task: a TaskManager with a SHARED lock on the node, or a
@@ -95,19 +95,19 @@ class FileProvider(BootConfigProvider):
     """
 
     #: Served names and their Content-Type.
-    files: typing.ClassVar[dict] = {}
+    files: typing.ClassVar[dict[str, str]] = {}
     #: Larger files are refused: a boot config is a few KiB.
     max_size = 1024 * 1024
 
     @abc.abstractmethod
-    def root(self):
+    def root(self) -> str:
         """The directory every served file must resolve into."""
 
     @abc.abstractmethod
-    def path(self, task, name):
+    def path(self, task: typing.Any, name: str) -> str:
         """The path of the file ``name`` for ``task.node``."""
 
-    def written_at(self, node):
+    def written_at(self, node: NodeIdentity) -> typing.Optional[float]:
         """When the conductor wrote the node's first file (``st_mtime``),
         or None when there is none. ``node``: uuid and boot_interface."""
         name = next(iter(self.files))
@@ -116,7 +116,7 @@ class FileProvider(BootConfigProvider):
         except OSError:
             return None
 
-    def get_boot_config(self, task, name):
+    def get_boot_config(self, task: typing.Any, name: str) -> BootConfig:
         try:
             content_type = self.files[name]
         except KeyError:
@@ -129,13 +129,14 @@ class FileProvider(BootConfigProvider):
                           written_at=written_at)
 
 
-def read_file_under(root, path, max_size):
+def read_file_under(root: str, path: str, max_size: int) -> bytes:
     """Read a regular file below ``root`` without following any link: see
     :func:`read_file_and_mtime`; its bytes only."""
     return read_file_and_mtime(root, path, max_size)[0]
 
 
-def read_file_and_mtime(root, path, max_size):
+def read_file_and_mtime(root: str, path: str,
+                        max_size: int) -> tuple[bytes, float]:
     """Read a regular file below ``root`` without following any link;
     return ``(bytes, st_mtime)``.
 
@@ -191,7 +192,7 @@ def read_file_and_mtime(root, path, max_size):
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
-def _open_failure(path, exc):
+def _open_failure(path: str, exc: OSError) -> str:
     if exc.errno == errno.ENOENT:
         return '%s does not exist' % path
     if exc.errno in (errno.ELOOP, errno.ENOTDIR):
