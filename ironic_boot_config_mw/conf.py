@@ -76,12 +76,9 @@ ROOT_CONFIG_RETRY_DELAY = 5
 api_opts = [
     cfg.BoolOpt('restrict_boot_config',
                 default=True,
-                help='Serve /v1/boot only for nodes in a "* wait" provision '
-                     'state (wait call-back, clean wait, inspect wait, '
-                     'rescue wait, service wait) or, for a node with fast '
-                     'track ([deploy]fast_track, or its driver_info/'
-                     'fast_track), in a state where Ironic\'s own /v1/lookup '
-                     'answers it (states.FASTTRACK_LOOKUP_ALLOWED_STATES).'),
+                help='Serve /v1/boot only for nodes waiting to boot (a "* '
+                     'wait" provision state), and with fast track where '
+                     'Ironic\'s /v1/lookup answers.'),
 ]
 
 pxe_opts = [
@@ -100,14 +97,9 @@ pxe_opts = [
 boot_config_opts = [
     cfg.BoolOpt('grub_use_boot_config_api',
                 default=False,
-                help='If True, the master GRUB config that Ironic renders '
-                     'from [pxe]initial_grub_template (<tftp_root>/grub/'
-                     'grub.cfg and <http_root>/grub/grub.cfg, for the pxe '
-                     'and http boot interfaces in UEFI mode) asks the boot '
-                     'configuration API for the node\'s grub.cfg first, '
-                     'then goes on as Ironic\'s stock template. With a '
-                     'conductor of its own, [pxe]initial_grub_template must '
-                     'name a file for the shim to write.'),
+                help='Have the master GRUB config Ironic renders from '
+                     '[pxe]initial_grub_template ask the API for the node\'s '
+                     'grub.cfg first, then go on as Ironic\'s stock one.'),
     cfg.URIOpt('grub_config_api_root_url',
                schemes=['http'],
                help='Root URL used in the master GRUB config\'s link to the '
@@ -118,17 +110,9 @@ boot_config_opts = [
     cfg.IntOpt('root_config_retries',
                default=ROOT_CONFIG_RETRIES, min=0, max=20,
                deprecated_name='root_script_retries',
-               help='Rounds the root iPXE script and the master GRUB config '
-                    'ask the API again, after the first, before Ironic\'s '
-                    'stock part (per-MAC files, [pxe]ipxe_fallback_script): '
-                    'a machine that asks while a conductor takes over a '
-                    'dead one\'s nodes, before the new owner wrote their '
-                    'boot files, gets its own a moment later. A machine of '
-                    'no waiting node reaches the stock part later by at '
-                    'most root_config_retries * root_config_retry_delay '
-                    'seconds, plus the time of the requests. 0: ask once. '
-                    'Written into the templates: restart the shim (or the '
-                    'all-in-one ironic) after a change.'),
+               help='Rounds the root configs ask the API again before '
+                    'Ironic\'s stock part, so that a machine asking during a '
+                    'takeover is served a moment later. 0: ask once.'),
     cfg.IntOpt('root_config_retry_delay',
                default=ROOT_CONFIG_RETRY_DELAY, min=1, max=60,
                deprecated_name='root_script_retry_delay',
@@ -142,40 +126,19 @@ boot_config_opts = [
                     'server thread.'),
     cfg.FloatOpt('rpc_connect_timeout',
                  default=1.0, min=0.01, max=300,
-                 help='Seconds the API waits to connect to a shim (TCP and '
-                      'TLS handshake; then each read waits rpc_timeout), '
-                      'and how long a call may be pending before the '
-                      'shim counts as hung: while one has been pending '
-                      'longer, other calls to that shim fail at once, and '
-                      'a call that starts beside a pending one waits half '
-                      'of it at most. A shim answers in milliseconds, '
-                      'while a dead host drops the connection attempt: '
-                      'without it every request for that conductor\'s '
-                      'nodes held a slot of max_concurrent_requests for '
-                      'rpc_timeout. Ironic\'s own JSON-RPC client (keystone '
-                      'auth) and oslo.messaging have no connect timeout of '
-                      'ours: there only the shim\'s circuit and the hung '
-                      'rule apply (see shim_retry_interval).'),
+                 help='Seconds the API waits to connect to a shim, and how '
+                      'long a call may be pending before the shim counts as '
+                      'hung and its other calls fail at once.'),
     cfg.FloatOpt('shim_retry_interval',
                  default=2.0, min=0.1, max=600,
-                 help='Seconds between trial calls to a shim whose last '
-                      'call failed (refused, unreachable, timed out): '
-                      'meanwhile the requests for its conductor\'s nodes '
-                      'get the generic 404 at once, without waiting for '
-                      'it or holding a slot of max_concurrent_requests; '
-                      'one trial call at a time goes through, and its '
-                      'answer (or a ping\'s) brings the shim back.'),
+                 help='Seconds between trial calls to a shim whose last call '
+                      'failed; meanwhile its nodes\' requests get the generic '
+                      '404 at once.'),
     cfg.FloatOpt('takeover_interval',
                  default=2.0, min=0, max=600,
-                 help='Seconds between the scans with which the shim (or a '
-                      'process serving with rpc_transport = none) follows '
-                      'Ironic\'s hash ring: each prepares, with Ironic\'s own '
-                      'code and under its exclusive lock, the boot files of '
-                      'the nodes in a wait state that its conductor gained '
-                      '(or had at start) and has no current file for, and '
-                      'never serves a file written before its conductor '
-                      'gained the node. A miss scans at once. 0: off (files '
-                      'are served whoever wrote them, whenever).'),
+                 help='Seconds between the shim\'s scans of Ironic\'s hash '
+                      'ring, which prepare the boot files of waiting nodes '
+                      'its conductor gained. 0: off.'),
     cfg.ListOpt('allowed_source_cidrs',
                 default=[],
                 help='Networks (CIDR) whose machines may use /v1/boot, e.g. '
@@ -185,13 +148,9 @@ boot_config_opts = [
                      'proxy what trusted_proxies allow.'),
     cfg.ListOpt('trusted_proxies',
                 default=[],
-                help='Networks (CIDR) of the proxies in front of this API '
-                     'whose X-Forwarded-For or Forwarded header names the '
-                     'machine, with [oslo_middleware]'
-                     'enable_proxy_headers_parsing. The source is the '
-                     'rightmost address of that chain that is not one of '
-                     'them; any other peer\'s headers are ignored. A peer '
-                     'of the unix socket the API listens on is trusted.'),
+                help='Networks (CIDR) of the proxies whose X-Forwarded-For or '
+                     'Forwarded header names the machine, with '
+                     '[oslo_middleware]enable_proxy_headers_parsing.'),
     cfg.FloatOpt('rate_limit',
                  default=0, min=0,
                  help='Requests per second allowed to each source address '
@@ -215,13 +174,8 @@ boot_config_opts = [
     cfg.FloatOpt('max_concurrent_wait',
                  default=1.0, min=0, max=60,
                  help='Seconds a /v1/boot request beyond '
-                      'max_concurrent_requests waits for a slot before it '
-                      'gets the generic 404: a machine in a boot storm is '
-                      'served a moment later instead of falling through to '
-                      'the next NIC or the fallback script. The default is '
-                      'the smallest that served every waiting machine of '
-                      'the measured storms (doc/performance.md). 0: refuse '
-                      'at once.'),
+                      'max_concurrent_requests waits for a slot before the '
+                      'generic 404. 0: refuse at once.'),
     cfg.BoolOpt('record_served',
                 default=True,
                 help='Record each boot configuration served in the node\'s '
@@ -236,15 +190,9 @@ boot_config_opts = [
                     '0: only changes.'),
     cfg.BoolOpt('health_shims',
                 default=True,
-                help='Whether GET /health of ironic-boot-config-api lists '
-                     'the conductors\' shims by host and whether each '
-                     'answers a ping. /health needs no authentication: '
-                     'False hides the conductors\' hosts from anyone who '
-                     'can reach it, and the body is only {"database": '
-                     'true|false}. The status (200, or 503 when the '
-                     'database does not answer) is the same either way: '
-                     'a shim that is down never makes the process '
-                     'unready.'),
+                help='Whether the unauthenticated /health and /metrics of '
+                     'ironic-boot-config-api name the conductors\' shims by '
+                     'host.'),
 ]
 
 

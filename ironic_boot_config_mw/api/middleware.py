@@ -110,7 +110,8 @@ class BootConfigMiddleware:
             error = exc
         else:
             return
-        # (Outside the handler: the log line says the error once.)
+        # Outside the except block: re-raised there, the error would come
+        # with "During handling of the above exception" and be said twice.
         startup.refuse(error)
 
     def _configure(self, application, conf, find_node, client,

@@ -40,8 +40,13 @@ ERRORS = (cfg.Error, ValueError, OSError, messaging.MessagingException,
 
 
 def refuse(exc):
-    """Stop the API for the start-up error ``exc`` (re-raised where that
-    alone stops it)."""
+    """Stop the API for the start-up error ``exc``.
+
+    Re-raised where that alone stops the process (``ironic-api``, a WSGI
+    server); in a worker of the all-in-one ``ironic``, raising would only
+    have the launcher fork the worker again, so its master is stopped
+    instead (see the module).
+    """
     launcher = multiprocessing.parent_process()
     if launcher is None or not process.conductor_in_process():
         raise exc
