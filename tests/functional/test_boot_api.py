@@ -37,6 +37,7 @@ from tests.harness import net
 from tests.harness import nginx
 from tests.harness import recipes
 from tests.harness import services
+from tests.harness import stats
 
 pytestmark = pytest.mark.slow
 
@@ -267,11 +268,7 @@ def wrk(url, macs, seconds, connections):
 
 
 def describe(what, result):
-    print('\n%s: %d requests, statuses %s, socket errors %d (%d timeouts), '
-          'p50 %.0f ms, p99 %.0f ms' % (
-              what, result['requests'], result['statuses'],
-              result['socket_errors'], result['timeouts'], result['p50'],
-              result['p99']))
+    print('\n%s: %s' % (what, result.summary()))
 
 
 def test_the_filter_serves_every_waiting_machine(cluster, many):
@@ -286,9 +283,9 @@ def test_the_filter_serves_every_waiting_machine(cluster, many):
         'boot_config': {'max_concurrent_wait': '0'}})
     refused = wrk(url, macs, 8, 16)
     describe('filter, cap 2, wait 0, wrk -c16', refused)
-    assert set(waited['statuses']) == {200}
-    assert waited['socket_errors'] == 0
-    assert refused['statuses'].get(404, 0) > 0.05 * refused['requests']
+    assert set(waited.statuses) == {200}
+    assert waited.socket_errors == 0
+    assert refused.statuses.get(404, 0) > 0.05 * refused.requests
 
 
 def test_a_storm_of_machines_through_the_balancer(cluster, many, balanced):
@@ -304,27 +301,20 @@ def test_a_storm_of_machines_through_the_balancer(cluster, many, balanced):
     unknown = [a for a in answers if UNKNOWN in a.path]
     print('\nmachines: %d requests, waiting %d -> %s, unknown %d -> %s, '
           'p99 %.0f ms' % (
-              len(answers), len(waiting), _count(waiting), len(unknown),
-              _count(unknown),
-              sorted(a.ms for a in answers)[int(len(answers) * 0.99)]))
+              len(answers), len(waiting),
+              stats.tally(a.outcome for a in waiting), len(unknown),
+              stats.tally(a.outcome for a in unknown),
+              stats.p99(a.ms for a in answers)))
     assert len(waiting) == len(macs)
     assert {a.status for a in waiting} == {200}
     assert {a.status for a in unknown} == {404}
 
 
-def _count(answers):
-    counts = {}
-    for a in answers:
-        key = a.status or a.error
-        counts[key] = counts.get(key, 0) + 1
-    return counts
-
-
 def test_a_flood_through_the_balancer(cluster, many, balanced):
     result = wrk(balanced.url, many[A] + many[B], 10, 128)
     describe('two boot APIs behind nginx, wrk -c128', result)
-    assert set(result['statuses']) == {200}
-    assert result['socket_errors'] == 0
+    assert set(result.statuses) == {200}
+    assert result.socket_errors == 0
 
 
 def test_a_shim_stopped_mid_storm(cluster, many, balanced):

@@ -66,12 +66,8 @@ def test_no_request_waits_past_10_s(boot_api):
         result = load.run(url, paths, duration=SECONDS,
                           connections=CONNECTIONS, timeout_s=TIMEOUT)
         runs.append(result)
-        print('%d requests, %s, socket errors %d (%d timeouts), p50 %.0f '
-              'ms, p99 %.0f ms, max %.0f ms' % (
-                  result['requests'], result['statuses'],
-                  result['socket_errors'], result['timeouts'],
-                  result['p50'], result['p99'], result['max']))
+        print(result.summary())
     for result in runs:
-        assert result['socket_errors'] == 0, result['raw']
-        assert set(result['statuses']) == {200}, result['statuses']
-        assert result['max'] < TIMEOUT * 1000
+        assert result.socket_errors == 0, result.raw
+        assert set(result.statuses) == {200}, result.statuses
+        assert result.max < TIMEOUT * 1000

@@ -41,6 +41,7 @@ import pytest
 from tests.harness import bulk
 from tests.harness import load
 from tests.harness import services
+from tests.harness import stats
 
 pytestmark = pytest.mark.slow
 
@@ -65,15 +66,6 @@ def macs(cluster):
     nodes = bulk.BulkNodes(cluster, script)
     nodes.grow(NODES)
     return nodes.macs
-
-
-def p50(samples):
-    return sorted(samples)[len(samples) // 2]
-
-
-def p99(samples):
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
 def list_nodes(c):
@@ -102,22 +94,19 @@ def storm(cluster, macs, think_ms, connections):
     finally:
         stop.set()
         watcher.join(60)
-    print('\nstorm (%d clients, %d ms pauses): %d requests, %.0f req/s, '
-          'statuses %s, socket errors %d, p50 %.0f ms, p99 %.0f ms' % (
-              connections, think_ms, result['requests'], result['rps'],
-              result['statuses'], result['socket_errors'], result['p50'],
-              result['p99']))
+    print('\nstorm (%d clients, %d ms pauses): %.0f req/s, %s' % (
+        connections, think_ms, result.rps, result.summary()))
     print('operator GET /v1/nodes?limit=50 during it: p50 %.0f p99 %.0f ms '
-          '(%d samples)' % (p50(during) * 1e3, p99(during) * 1e3,
-                            len(during)))
+          '(%d samples)' % (stats.p50(during) * 1e3,
+                            stats.p99(during) * 1e3, len(during)))
     return result, during
 
 
 def check_robust(result):
-    statuses = result['statuses']
+    statuses = result.statuses
     assert not [s for s in statuses if s >= 500], statuses
     assert set(statuses) <= {200, 404}
-    assert result['socket_errors'] == 0
+    assert result.socket_errors == 0
 
 
 def takeover_lines(cluster):
@@ -130,7 +119,7 @@ def takeover_lines(cluster):
 def test_flood_no_5xx_no_hang(cluster, macs):
     result, _during = storm(cluster, macs, think_ms=0, connections=128)
     check_robust(result)
-    assert result['statuses'].get(200, 0) > 500, takeover_lines(cluster)
+    assert result.statuses.get(200, 0) > 500, takeover_lines(cluster)
 
 
 def test_storm_of_machines_spares_the_operator(cluster, macs):
@@ -138,9 +127,10 @@ def test_storm_of_machines_spares_the_operator(cluster, macs):
     while time.monotonic() < deadline:
         idle.append(list_nodes(cluster))
     print('\noperator GET /v1/nodes?limit=50 idle: p50 %.0f p99 %.0f ms '
-          '(%d samples)' % (p50(idle) * 1e3, p99(idle) * 1e3, len(idle)))
+          '(%d samples)' % (stats.p50(idle) * 1e3, stats.p99(idle) * 1e3,
+                            len(idle)))
     result, during = storm(cluster, macs, think_ms=100, connections=8)
     check_robust(result)
-    assert result['statuses'].get(200, 0) > 500, takeover_lines(cluster)
+    assert result.statuses.get(200, 0) > 500, takeover_lines(cluster)
     assert len(during) >= 100
-    assert p99(during) < 2 * p99(idle)
+    assert stats.p99(during) < 2 * stats.p99(idle)

@@ -15,6 +15,7 @@ storm of machines, each booting once. The load of the benchmark and of the
 boot-storm tests. Every run is bounded in time."""
 
 import concurrent.futures
+import dataclasses
 import http.client
 import os
 import random
@@ -69,12 +70,77 @@ def _ms(text):
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
+@dataclasses.dataclass
+class WrkRun:
+    """What one wrk run measured. Latencies in milliseconds."""
+
+    rps: float
+    requests: int
+    p50: float
+    p99: float
+    max: float
+    non2xx: int = 0
+    socket_errors: int = 0
+    timeouts: int = 0
+    #: {HTTP status: count}
+    statuses: dict = dataclasses.field(default_factory=dict)
+    raw: str = ''
+
+    @property
+    def asked(self):
+        """Requests sent: wrk counts one that got no answer (a time-out, a
+        reset) as an error, not as a request; it is a machine not served
+        all the same."""
+        return self.requests + self.socket_errors
+
+    @property
+    def errors(self):
+        return self.non2xx + self.socket_errors
+
+    @property
+    def served_rps(self):
+        """Answers 2xx a second: a refusal is not throughput."""
+        return self.rps * (self.requests - self.non2xx) / max(
+            self.requests, 1)
+
+    def summary(self):
+        return ('%d requests, statuses %s, socket errors %d (%d timeouts), '
+                'p50 %.0f ms, p99 %.0f ms, max %.0f ms' % (
+                    self.requests, self.statuses, self.socket_errors,
+                    self.timeouts, self.p50, self.p99, self.max))
+
+    @classmethod
+    def parse(cls, out):
+        """From wrk's report with ``--latency`` and this module's script."""
+        def latency(pattern):
+            return _ms(re.search(pattern, out, re.M).group(1))
+
+        run = cls(
+            rps=float(re.search(r'Requests/sec:\s+([\d.]+)', out).group(1)),
+            requests=int(re.search(r'(\d+) requests in', out).group(1)),
+            p50=latency(r'^\s+50%\s+(\S+)'),
+            p99=latency(r'^\s+99%\s+(\S+)'),
+            # The slowest answered request (Thread Stats: avg, stdev, max).
+            max=latency(r'^\s+Latency\s+\S+\s+\S+\s+(\S+)'),
+            statuses={int(status): int(count) for status, count in
+                      re.findall(r'^status (\d+) (\d+)$', out, re.M)},
+            raw=out)
+        m = re.search(r'Non-2xx or 3xx responses: (\d+)', out)
+        if m:
+            run.non2xx = int(m.group(1))
+        m = re.search(r'Socket errors: connect (\d+), read (\d+), '
+                      r'write (\d+), timeout (\d+)', out)
+        if m:
+            run.socket_errors = sum(int(x) for x in m.groups())
+            run.timeouts = int(m.group(4))
+        return run
+
+
 def run(base_url, paths, duration=10, connections=16, threads=2,
         headers=(), timeout_s=5, think_ms=0):
-    """Run wrk; return req/s, p50/p99 (ms), requests, errors, and
-    ``statuses``: {HTTP status: count}. ``think_ms``: each connection waits
-    that long after a response before its next request (0: back to back).
-    """
+    """Run wrk over ``paths``, in turn from a random start: a
+    :class:`WrkRun`. ``think_ms``: each connection waits that long after a
+    response before its next request (0: back to back)."""
     with tempfile.TemporaryDirectory() as tmp:
         script = os.path.join(tmp, 'paths.lua')
         listing = os.path.join(tmp, 'paths.txt')
@@ -90,27 +156,7 @@ def run(base_url, paths, duration=10, connections=16, threads=2,
         argv += [base_url, '--', listing, str(think_ms)]
         out = subprocess.run(argv, capture_output=True, text=True,
                              timeout=duration + 60, check=True).stdout
-    result = {
-        'rps': float(re.search(r'Requests/sec:\s+([\d.]+)', out).group(1)),
-        'requests': int(re.search(r'(\d+) requests in', out).group(1)),
-        'p50': _ms(re.search(r'^\s+50%\s+(\S+)', out, re.M).group(1)),
-        'p99': _ms(re.search(r'^\s+99%\s+(\S+)', out, re.M).group(1)),
-        # The slowest answered request (wrk's Thread Stats: avg, stdev, max).
-        'max': _ms(re.search(r'^\s+Latency\s+\S+\s+\S+\s+(\S+)', out,
-                             re.M).group(1)),
-        'non2xx': 0, 'socket_errors': 0, 'timeouts': 0, 'raw': out,
-        'statuses': {int(status): int(count) for status, count in
-                     re.findall(r'^status (\d+) (\d+)$', out, re.M)},
-    }
-    m = re.search(r'Non-2xx or 3xx responses: (\d+)', out)
-    if m:
-        result['non2xx'] = int(m.group(1))
-    m = re.search(r'Socket errors: connect (\d+), read (\d+), write (\d+), '
-                  r'timeout (\d+)', out)
-    if m:
-        result['socket_errors'] = sum(int(x) for x in m.groups())
-        result['timeouts'] = int(m.group(4))
-    return result
+    return WrkRun.parse(out)
 
 
 class Answer(typing.NamedTuple):
@@ -121,6 +167,11 @@ class Answer(typing.NamedTuple):
     status: typing.Optional[int]
     ms: float
     error: str = ''
+
+    @property
+    def outcome(self):
+        """The status, or the error when there was no answer."""
+        return self.status or self.error
 
 
 def machine_storm(base_url, machines, seconds, timeout_s=30, workers=256,

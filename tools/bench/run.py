@@ -37,42 +37,24 @@ the storm rows and writes nothing).
 
 import argparse
 import base64
-import datetime
 import os
-import platform
 import sys
 import tempfile
 
 from tests.harness import bulk
 from tests.harness import cluster as cluster_mod
-from tests.harness import load as wrk
+from tests.harness import load
 from tests.harness import net
 from tests.harness import nginx as nginx_mod
 from tests.harness import process
 from tools.bench import procstat
+from tools.bench import report
+from tools.bench import results
 from tools.bench import storms as storms_mod
-
-ROOT = cluster_mod.ROOT
 
 AUTH = 'Authorization: Basic ' + base64.b64encode(
     b'admin:password').decode()
 LATEST = 'X-OpenStack-Ironic-API-Version: latest'
-SCRIPT = None  # a real per-node script, read from a conductor
-
-
-class Service:
-    """A process group whose CPU and RSS are measured."""
-
-    def __init__(self, name, pids_fn):
-        self.name = name
-        self.pids_fn = pids_fn
-
-    def cpu(self):
-        return procstat.cpu_seconds(self.pids_fn())
-
-    def rss(self):
-        return procstat.rss_mb(self.pids_fn())
-
 
 # The concurrency cap (default 2) answers the generic 404 beyond it; at 10,
 # cheroot's thread count, it never refuses: the rows measure the boot path's
@@ -80,8 +62,162 @@ class Service:
 CAPACITY = {'boot_config': {'max_concurrent_requests': '10'}}
 
 
-def group(proc):
-    return lambda: procstat.group_pids(proc.pid)
+class Service:
+    """A process group whose CPU and RSS are measured."""
+
+    def __init__(self, name, pids):
+        self.name = name
+        self.pids = pids
+
+    @classmethod
+    def group(cls, name, proc):
+        return cls(name, lambda: procstat.group_pids(proc.pid))
+
+    def cpu(self):
+        return procstat.cpu_seconds(self.pids())
+
+    def rss(self):
+        return procstat.rss_mb(self.pids())
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--nodes', type=int, default=40)
+    parser.add_argument('--duration', type=int, default=10)
+    parser.add_argument('--connections', type=int, default=16)
+    parser.add_argument('--scaling', default='100,1000,10000')
+    parser.add_argument('--storm-nodes', type=int, default=1000)
+    parser.add_argument('--storm-connections', type=int, default=256)
+    parser.add_argument('--out', default=os.path.join(cluster_mod.ROOT,
+                                                      'doc'))
+    parser.add_argument('--repeat', type=int, default=3,
+                        help='rounds per row; the median is reported')
+    parser.add_argument('--quick', action='store_true',
+                        help='3 s runs, 1 round, scaling to 1,000 nodes')
+    parser.add_argument('--storms-only', action='store_true',
+                        help='only the boot storms; print, write nothing')
+    parser.add_argument('--storm-waits', nargs='*', type=float,
+                        default=[0, 3],
+                        help='the filter\'s max_concurrent_wait values '
+                             'measured besides the default')
+    parser.add_argument('--storm-targets', default='',
+                        help='with --storms-only: the front-ends, e.g. bc')
+    parser.add_argument('--storm-nice', type=int, default=storms_mod.NICE,
+                        help='the boot API processes\' nice')
+    parser.add_argument('--storm-shim-nice', type=int, default=0,
+                        help='the shims\' nice in the storms')
+    parser.add_argument('--storm-boot-api-conf', default='',
+                        help='with --storms-only: section.option=value,... '
+                             'for the boot API processes')
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.duration, args.scaling, args.repeat = 3, '100,1000', 1
+    return args
+
+
+def main():
+    args = parse_args()
+    if args.storms_only:
+        print('\n'.join(storms_mod.report(storm_rows(args))))
+        return 0
+    measured, script = compare(args)
+    measured.all_in_one = all_in_one(args, script)
+    measured.storms = storm_rows(args)
+    report.write(measured, args)
+    return 0
+
+
+def compare(args):
+    """The comparison, the scaling and the storm rows on one cluster:
+    (:class:`~tools.bench.results.Results` with them, the per-node script
+    every bench node serves)."""
+    workdir = tempfile.mkdtemp(prefix='ironic-boot-config-bench-')
+    c = cluster_mod.IronicCluster(workdir, db='mysql',
+                                  auth_strategy='http_basic',
+                                  extra_conf=CAPACITY)
+    procs = []
+    try:
+        print('Starting ironic-api (+ one without the filter), 2 conductors, '
+              '2 shims, MariaDB in %s' % workdir, flush=True)
+        c.start()
+        stock_url, stock_api = c.start_extra_api(
+            'api-nofilter', {'api': {'middleware': ''}})
+        # One real node through real cleaning: its script is the model of
+        # every bench node's, its UUID the target of GET /v1/nodes/<uuid>.
+        real = c.client.create_node().uuid
+        c.client.to_clean_wait([real])
+        script = c.written_config(real).replace(real.encode(), b'@UUID@')
+        nodes = bulk.BulkNodes(c, script)
+        nodes.grow(args.nodes)
+        bare, bare_url = start_bare_cheroot(len(script), 10, workdir)
+        nginx, nginx_url = nginx_mod.start(
+            workdir, '  root %s;\n'
+            % c.conductors[c.conductor_hosts[0]].http_root,
+            access_log=False)
+        procs += [bare, nginx]
+        services = cluster_services(c, stock_api, bare, nginx)
+
+        print('\n%d nodes, %d MACs; wrk -t2 -c%d -d%ds; each row the '
+              'median of %d interleaved rounds\n' % (
+                  len(nodes.uuids), len(nodes.macs), args.connections,
+                  args.duration, args.repeat), flush=True)
+        comparison = rounds(args, comparison_rows(
+            c.api_url, stock_url, bare_url, nginx_url, nodes, real),
+            services)
+        rss = {s.name: s.rss() for s in services}
+
+        scaling, storm = [], None
+        for total in [int(x) for x in args.scaling.split(',') if x]:
+            if storm is None and total > args.storm_nodes:
+                storm = boot_storm(args, nodes, c, services)
+            nodes.grow(max(total, len(nodes.uuids)))
+            row = results.Row('scaling', 'GET /v1/boot at %d nodes'
+                              % len(nodes.uuids), c.api_url,
+                              ['/v1/boot/%s/boot.ipxe' % m
+                               for m in nodes.macs])
+            scaling.append((len(nodes.uuids),
+                            rounds(args, [row], services)['scaling']))
+        storm = storm or boot_storm(args, nodes, c, services)
+    finally:
+        for proc in procs:
+            proc.stop()
+        c.stop()
+    return results.Results(comparison, scaling, storm, rss,
+                           len(script)), script
+
+
+def comparison_rows(api_url, stock_url, bare_url, nginx_url, nodes, real):
+    """The rows of the comparison, each named by its key."""
+    Row = results.Row
+    return [
+        Row('boot', 'GET /v1/boot/<mac>/boot.ipxe (filter)', api_url,
+            ['/v1/boot/%s/boot.ipxe' % m for m in nodes.macs]),
+        Row('lookup', 'GET /v1/lookup?addresses=<mac> (stock)', stock_url,
+            ['/v1/lookup?addresses=%s' % m for m in nodes.macs], (LATEST,)),
+        Row('root', 'GET / (stock)', stock_url, ['/']),
+        Row('cheroot', 'bare cheroot app, same body, 10 threads', bare_url,
+            ['/']),
+        Row('nginx', 'nginx, per-node file from http_root', nginx_url,
+            ['/%s/config' % u for u in nodes.uuids]),
+        # ~20 ms each (bcrypt): the noisiest pair, hence interleaved.
+        Row('nodes_filter', 'GET /v1/nodes/<uuid> authenticated, filter',
+            api_url, ['/v1/nodes/%s' % real], (AUTH, LATEST)),
+        Row('nodes_stock', 'GET /v1/nodes/<uuid> authenticated, no filter',
+            stock_url, ['/v1/nodes/%s' % real], (AUTH, LATEST)),
+    ]
+
+
+def cluster_services(c, stock_api, bare, nginx):
+    services = [Service.group('api', c.api_process),
+                Service.group('api-nofilter', stock_api)]
+    for cond in c.conductors.values():
+        services += [Service.group('shim-%d' % cond.index, cond.shim),
+                     Service.group('conductor-%d' % cond.index,
+                                   cond.process)]
+    services.append(Service('mysqld', lambda: procstat.pids_of(
+        'mariadbd') + procstat.pids_of('mysqld')))
+    return services + [Service.group('bare-cheroot', bare),
+                       Service.group('nginx', nginx)]
 
 
 def start_bare_cheroot(body_size, threads, workdir):
@@ -103,146 +239,44 @@ def start_bare_cheroot(body_size, threads, workdir):
     return proc, 'http://127.0.0.1:%d' % port
 
 
-def measure(name, base_url, paths, services, headers=(), duration=10,
+def measure(label, url, paths, services, headers=(), duration=10,
             connections=16):
     before = {s.name: s.cpu() for s in services}
-    result = wrk.run(base_url, paths, duration=duration,
-                     connections=connections, headers=headers)
-    done = max(result['requests'], 1)
-    # Only 2xx answers count as served: a refusal is not throughput.
-    result['rps'] *= (done - result['non2xx']) / done
-    result['cpu_ms'] = {s.name: (s.cpu() - before[s.name]) * 1000 / done
-                        for s in services}
-    result['name'] = name
+    run = load.run(url, paths, duration=duration, connections=connections,
+                   headers=headers)
+    done = max(run.requests, 1)
+    measured = results.Measured(
+        label, run, {s.name: (s.cpu() - before[s.name]) * 1000 / done
+                     for s in services})
     print('%-44s %8.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d  '
-          'CPU/req %s' % (name, result['rps'], result['p50'], result['p99'],
-                          result['non2xx'] + result['socket_errors'],
+          'CPU/req %s' % (label, measured.rps, run.p50, run.p99, run.errors,
                           ', '.join('%s %.2f ms' % kv
-                                    for kv in result['cpu_ms'].items()
+                                    for kv in measured.cpu_ms.items()
                                     if kv[1] > 0.005)),
           flush=True)
-    return result
+    return measured
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--nodes', type=int, default=40)
-    parser.add_argument('--duration', type=int, default=10)
-    parser.add_argument('--connections', type=int, default=16)
-    parser.add_argument('--scaling', default='100,1000,10000')
-    parser.add_argument('--storm-nodes', type=int, default=1000)
-    parser.add_argument('--storm-connections', type=int, default=256)
-    parser.add_argument('--out', default=os.path.join(ROOT, 'doc'))
-    parser.add_argument('--repeat', type=int, default=3,
-                        help='rounds per row; the median is reported')
-    parser.add_argument('--quick', action='store_true',
-                        help='3 s runs, 1 round, scaling to 1,000 nodes')
-    parser.add_argument('--storms-only', action='store_true',
-                        help='only the boot storms; print, write nothing')
-    parser.add_argument('--storm-waits', nargs='*', type=float,
-                        default=[0, 3],
-                        help='the filter\'s max_concurrent_wait values '
-                             'measured besides the default')
-    parser.add_argument('--storm-targets', default='',
-                        help='with --storms-only: the front-ends, e.g. bc')
-    parser.add_argument('--storm-nice', type=int, default=storms_mod.NICE,
-                        help='the boot API processes\' nice')
-    parser.add_argument('--storm-shim-nice', type=int, default=0,
-                        help='the shims\' nice in the storms')
-    parser.add_argument('--storm-boot-api-conf', default='',
-                        help='with --storms-only: section.option=value,... '
-                             'for the boot API processes')
-    args = parser.parse_args()
-    if args.storms_only:
-        print('\n'.join(storms_mod.report(storm_rows(args))))
-        return 0
-    if args.quick:
-        args.duration, args.scaling, args.repeat = 3, '100,1000', 1
-    global SCRIPT
+def rounds(args, rows, services):
+    """Each row ``args.repeat`` times, rows interleaved: ``{key: the
+    median round}``."""
+    measured = {row.key: [] for row in rows}
+    for _round in range(args.repeat):
+        for row in rows:
+            measured[row.key].append(measure(
+                row.label, row.url, row.paths, services, headers=row.headers,
+                duration=args.duration, connections=args.connections))
+    return {key: results.median(runs) for key, runs in measured.items()}
 
-    workdir = tempfile.mkdtemp(prefix='ironic-boot-config-bench-')
-    c = cluster_mod.IronicCluster(workdir, db='mysql',
-                                  auth_strategy='http_basic',
-                                  extra_conf=CAPACITY)
-    procs = []
-    try:
-        print('Starting ironic-api (+ one without the filter), 2 conductors, '
-              '2 shims, MariaDB in %s' % workdir, flush=True)
-        c.start()
-        stock_url, stock_api = c.start_extra_api(
-            'api-nofilter', {'api': {'middleware': ''}})
-        # One real node through real cleaning: its script is the model of
-        # every bench node's, its UUID the target of GET /v1/nodes/<uuid>.
-        real = c.client.create_node().uuid
-        c.client.to_clean_wait([real])
-        SCRIPT = c.written_config(real).replace(real.encode(), b'@UUID@')
-        nodes = bulk.BulkNodes(c, SCRIPT)
-        nodes.grow(args.nodes)
-        bare, bare_url = start_bare_cheroot(len(SCRIPT), 10, workdir)
-        nginx, nginx_url = nginx_mod.start(
-            workdir, '  root %s;\n'
-            % c.conductors[c.conductor_hosts[0]].http_root,
-            access_log=False)
-        procs += [bare, nginx]
 
-        services = [Service('api', group(c.api_process)),
-                    Service('api-nofilter', group(stock_api))]
-        for cond in c.conductors.values():
-            services.append(Service('shim-%d' % cond.index,
-                                    group(cond.shim)))
-            services.append(Service('conductor-%d' % cond.index,
-                                    group(cond.process)))
-        services.append(Service('mysqld', lambda: procstat.pids_of(
-            'mariadbd') + procstat.pids_of('mysqld')))
-        services += [Service('bare-cheroot', group(bare)),
-                     Service('nginx', group(nginx))]
-
-        boot_paths = ['/v1/boot/%s/boot.ipxe' % m for m in nodes.macs]
-        lookup_paths = ['/v1/lookup?addresses=%s' % m for m in nodes.macs]
-        node_paths = ['/v1/nodes/%s' % real]
-        file_paths = ['/%s/config' % u for u in nodes.uuids]
-        d, conn = args.duration, args.connections
-        print('\n%d nodes, %d MACs; wrk -t2 -c%d -d%ds; each row the '
-              'median of %d interleaved rounds\n' % (
-                  len(nodes.uuids), len(nodes.macs), conn, d, args.repeat),
-              flush=True)
-        rows = [
-            ('GET /v1/boot/<mac>/boot.ipxe (filter)', c.api_url,
-             boot_paths, ()),
-            ('GET /v1/lookup?addresses=<mac> (stock)', stock_url,
-             lookup_paths, [LATEST]),
-            ('GET / (stock)', stock_url, ['/'], ()),
-            ('bare cheroot app, same body, 10 threads', bare_url, ['/'],
-             ()),
-            ('nginx, per-node file from http_root', nginx_url, file_paths,
-             ()),
-            # ~20 ms each (bcrypt): the noisiest pair, hence interleaved.
-            ('GET /v1/nodes/<uuid> authenticated, filter', c.api_url,
-             node_paths, [AUTH, LATEST]),
-            ('GET /v1/nodes/<uuid> authenticated, no filter', stock_url,
-             node_paths, [AUTH, LATEST]),
-        ]
-        runs = rounds(args, rows, services)
-        rss = {s.name: s.rss() for s in services}
-
-        scaling, storm = [], None
-        for total in [int(x) for x in args.scaling.split(',') if x]:
-            if storm is None and total > args.storm_nodes:
-                storm = boot_storm(args, nodes, c, services)
-            nodes.grow(max(total, len(nodes.uuids)))
-            sample = ['/v1/boot/%s/boot.ipxe' % m for m in nodes.macs]
-            scaling.append((len(nodes.uuids), rounds(args, [(
-                'GET /v1/boot at %d nodes' % len(nodes.uuids), c.api_url,
-                sample, ())], services)[0]))
-        storm = storm or boot_storm(args, nodes, c, services)
-    finally:
-        for proc in procs:
-            proc.stop()
-        c.stop()
-    aio = all_in_one(args)
-    report(args, runs, scaling, storm, rss, len(SCRIPT), aio,
-           storm_rows(args))
-    return 0
+def boot_storm(args, nodes, c, services):
+    nodes.grow(max(args.storm_nodes, len(nodes.uuids)))
+    macs = nodes.macs[:2 * args.storm_nodes]
+    return measure('boot storm: %d nodes x 2 NICs, %d connections'
+                   % (len(macs) // 2, args.storm_connections), c.api_url,
+                   ['/v1/boot/%s/boot.ipxe' % m for m in macs], services,
+                   duration=args.duration,
+                   connections=args.storm_connections)
 
 
 def storm_rows(args):
@@ -274,7 +308,7 @@ def storm_rows(args):
         c.stop()
 
 
-def all_in_one(args):
+def all_in_one(args, script):
     """The all-in-one ironic process on SQLite, rpc_transport = none."""
     workdir = tempfile.mkdtemp(prefix='ironic-boot-config-bench-aio-')
     c = cluster_mod.IronicCluster(workdir, db='sqlite',
@@ -284,185 +318,19 @@ def all_in_one(args):
     try:
         print('\nAll-in-one ironic, SQLite, rpc_transport = none', flush=True)
         c.start()
-        nodes = bulk.BulkNodes(c, SCRIPT)
+        nodes = bulk.BulkNodes(c, script)
         nodes.grow(args.nodes)
-        services = [Service('ironic', group(c.api_process))]
         return rounds(args, [
-            ('all-in-one: GET /v1/boot/<mac>/boot.ipxe', c.api_url,
-             ['/v1/boot/%s/boot.ipxe' % m for m in nodes.macs], ()),
-            ('all-in-one: GET /v1/lookup?addresses=<mac>', c.api_url,
-             ['/v1/lookup?addresses=%s' % m for m in nodes.macs], [LATEST]),
-        ], services)
+            results.Row('boot', 'all-in-one: GET /v1/boot/<mac>/boot.ipxe',
+                        c.api_url,
+                        ['/v1/boot/%s/boot.ipxe' % m for m in nodes.macs]),
+            results.Row('lookup',
+                        'all-in-one: GET /v1/lookup?addresses=<mac>',
+                        c.api_url, ['/v1/lookup?addresses=%s' % m
+                                    for m in nodes.macs], (LATEST,)),
+        ], [Service.group('ironic', c.api_process)])
     finally:
         c.stop()
-
-
-def rounds(args, rows, services):
-    """Each row ``args.repeat`` times, rows interleaved: the medians."""
-    results = [[] for _row in rows]
-    for _round in range(args.repeat):
-        for row, (name, url, paths, headers) in enumerate(rows):
-            results[row].append(measure(
-                name, url, paths, services, headers=headers,
-                duration=args.duration, connections=args.connections))
-    return [median_run(r) for r in results]
-
-
-def median_run(results):
-    """The run with the median req/s, labelled as such."""
-    chosen = dict(sorted(results, key=lambda r: r['rps'])[len(results) // 2])
-    if len(results) > 1:
-        chosen['name'] += ' (median of %d)' % len(results)
-    chosen['all_rps'] = [r['rps'] for r in results]
-    return chosen
-
-
-def boot_storm(args, nodes, c, services):
-    nodes.grow(max(args.storm_nodes, len(nodes.uuids)))
-    macs = nodes.macs[:2 * args.storm_nodes]
-    return measure('boot storm: %d nodes x 2 NICs, %d connections'
-                   % (len(macs) // 2, args.storm_connections), c.api_url,
-                   ['/v1/boot/%s/boot.ipxe' % m for m in macs], services,
-                   duration=args.duration,
-                   connections=args.storm_connections)
-
-
-def pass_through_cost():
-    """Seconds the filter adds to a request it passes on (in-process)."""
-    import timeit
-
-    from ironic_boot_config_mw.api import middleware
-
-    def app(environ, start_response):
-        return [b'']
-
-    mw = middleware.BootConfigMiddleware.__new__(
-        middleware.BootConfigMiddleware)
-    mw.application = app
-    environ = {'PATH_INFO': '/v1/nodes/x', 'REQUEST_METHOD': 'GET'}
-    n = 200000
-    bare = timeit.timeit(lambda: app(environ, None), number=n) / n
-    wrapped = timeit.timeit(lambda: mw(environ, None), number=n) / n
-    return wrapped - bare
-
-
-def machine():
-    cpu = 'unknown'
-    with open('/proc/cpuinfo') as f:
-        for line in f:
-            if line.startswith('model name'):
-                cpu = line.split(':', 1)[1].strip()
-                break
-    import ironic.version
-    return ('%d cores (%s), %.0f GiB, %s, Python %s, Ironic %s' % (
-        os.cpu_count(), cpu,
-        os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2 ** 30,
-        platform.platform(), platform.python_version(),
-        ironic.version.version_info.release_string()))
-
-
-def errors(r):
-    """How many requests failed, and how: "6 (2 non-2xx, 4 timeouts)"."""
-    kinds = [('non-2xx', r['non2xx']), ('timeouts', r['timeouts']),
-             ('socket errors', r['socket_errors'] - r['timeouts'])]
-    total = r['non2xx'] + r['socket_errors']
-    said = ', '.join('%d %s' % (n, kind) for kind, n in kinds if n)
-    return '%d (%s)' % (total, said) if total else '0'
-
-
-def report(args, runs, scaling, storm, rss, body_size, aio, storm_rows):
-    by_name = {r['name']: r for r in runs}
-    boot = runs[0]
-    lookup = runs[1]
-    with_filter, without = runs[5], runs[6]
-    added = pass_through_cost()
-    command = 'tox -e bench' + ''.join(
-        ' -- ' + ' '.join(sys.argv[1:]) for _ in sys.argv[1:2])
-    lines = [
-        '# Performance', '',
-        'Generated by `%s` on %s.' % (command.strip(),
-                                      datetime.date.today()),
-        '', 'Machine: %s.' % machine(), '',
-        'Loopback, wrk -t2 -c%d -d%ds, each row the median of %d '
-        'interleaved rounds (the storm: one run). A shared 2-core VM: '
-        'compare ratios within the run, not absolute numbers. Body: a real '
-        'per-node iPXE script, %d bytes.'
-        % (args.connections, args.duration, args.repeat, body_size), '',
-        '| what | 2xx req/s | p50 ms | p99 ms | errors | CPU per request '
-        '(ms) |',
-        '| --- | ---: | ---: | ---: | ---: | --- |']
-    for r in runs + [s for _n, s in scaling] + [storm] + aio:
-        cpu = ', '.join('%s %.2f' % kv for kv in r['cpu_ms'].items()
-                        if kv[1] >= 0.01)
-        lines.append('| %s | %.0f | %.2f | %.2f | %s | %s |' % (
-            r['name'], r['rps'], r['p50'], r['p99'], errors(r), cpu))
-    boot_cpu = sum(v for k, v in boot['cpu_ms'].items()
-                   if k in ('api', 'shim-0', 'shim-1', 'mysqld'))
-    lines += ['', '## Against the targets', '',
-              '| target | measured |', '| --- | --- |',
-              '| all-in-one: /v1/boot >= 10x /v1/lookup | %.1fx |'
-              % (aio[0]['rps'] / aio[1]['rps']),
-              '| cluster: /v1/boot >= 5x /v1/lookup | %.1fx |'
-              % (boot['rps'] / lookup['rps']),
-              '| moonshot: whole path < 3 ms CPU per request | %.2f ms '
-              '(API + shims + MariaDB) |' % boot_cpu,
-              '| p99 < 100 ms at %d connections | %.1f ms |'
-              % (args.connections, boot['p99']),
-              '| boot storm: zero errors, p99 < 1 s | %s errors, p99 %.0f ms '
-              '|' % (errors(storm), storm['p99']),
-              '| p50 at %d nodes <= 1.2x p50 at %d nodes | %.2fx |'
-              % (scaling[-1][0], scaling[0][0],
-                 scaling[-1][1]['p50'] / scaling[0][1]['p50'])
-              if scaling else '| scaling | not run |',
-              '| authenticated routes slowed < 1%% by the filter | '
-              'in-process: +%.2f us on a %.1f ms request (%.4f%%); wrk '
-              'medians %.0f vs %.0f req/s (runs: %s vs %s) |' % (
-                  added * 1e6, with_filter['cpu_ms']['api'],
-                  100 * added * 1e3 / with_filter['cpu_ms']['api'],
-                  with_filter['rps'], without['rps'],
-                  '/'.join('%.0f' % x for x in with_filter['all_rps']),
-                  '/'.join('%.0f' % x for x in without['all_rps'])),
-              '| shim RSS < 200 MB | %s |' % ', '.join(
-                  '%s %.0f MB' % (k, v) for k, v in rss.items()
-                  if k.startswith('shim')),
-              '', '## Resident memory after the comparison runs (MB)', '',
-              '| process | RSS |', '| --- | ---: |']
-    lines += ['| %s | %.0f |' % kv for kv in rss.items()]
-    lines += [''] + storms_mod.report(storm_rows) + ['']
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, 'performance-results.md'), 'w') as f:
-        f.write('\n'.join(lines))
-    plot(args, runs, scaling, by_name)
-    print('\n'.join(lines))
-
-
-def plot(args, runs, scaling, by_name):
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5))
-    names = [r['name'].replace(' (', '\n(').replace(', ', ',\n', 1)
-             for r in runs]
-    ax1.barh(names, [r['rps'] for r in runs], color='#4878a8')
-    ax1.set_xscale('log')
-    ax1.set_xlabel('2xx requests/s (log scale)')
-    ax1.invert_yaxis()
-    ax1.tick_params(axis='y', labelsize=7)
-    for i, r in enumerate(runs):
-        ax1.text(r['rps'], i, ' %.0f' % r['rps'], va='center', fontsize=7)
-    if scaling:
-        counts = [n for n, _r in scaling]
-        ax2.plot(counts, [r['p50'] for _n, r in scaling], 'o-', label='p50')
-        ax2.plot(counts, [r['p99'] for _n, r in scaling], 's-', label='p99')
-        ax2.set_xscale('log')
-        ax2.set_xlabel('nodes (2 MACs each)')
-        ax2.set_ylabel('GET /v1/boot latency, ms')
-        ax2.legend()
-        ax2.set_ylim(bottom=0)
-    fig.suptitle('ironic-boot-config-mw, wrk -c%d, %ds a run'
-                 % (args.connections, args.duration))
-    fig.tight_layout()
-    fig.savefig(os.path.join(args.out, 'performance.png'), dpi=110)
 
 
 if __name__ == '__main__':

@@ -32,7 +32,7 @@ The shims (beside the conductors) and the balancer (Debian's nginx) run as
 their units run them.
 """
 
-import statistics
+import dataclasses
 import threading
 import time
 
@@ -43,6 +43,7 @@ from tests.harness import load
 from tests.harness import net
 from tests.harness import nginx as nginx_mod
 from tests.harness import recipes
+from tests.harness import stats
 
 NICE = 19
 UNKNOWN = '52:54:00:ff:%02x:%02x'
@@ -87,9 +88,35 @@ class Operator:
         return self.sample(stop)
 
 
-def p(samples, q):
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+@dataclasses.dataclass
+class Storm:
+    """What one storm got from one front-end. Latencies in ms."""
+
+    requests: int
+    #: The share of the requests for waiting NICs answered 200.
+    served: float
+    #: {HTTP status, or the error of a request without an answer: count}
+    statuses: dict
+    socket_errors: int
+    timeouts: int
+    p50: float
+    p99: float
+
+
+@dataclasses.dataclass
+class Row:
+    """A storm on a front-end, and the operator's p99 idle and during it."""
+
+    target: str
+    storm: str
+    result: Storm
+    idle_p99: float
+    during_p99: float
+    operator_samples: int
+
+    @property
+    def slowdown(self):
+        return self.during_p99 / self.idle_p99
 
 
 def during(operator, storm):
@@ -110,13 +137,10 @@ def during(operator, storm):
 def flood(url, macs, seconds, connections):
     r = load.run(url, ['/v1/boot/%s/boot.ipxe' % m for m in macs],
                  duration=seconds, connections=connections, timeout_s=10)
-    # wrk counts a request that got no answer (a time-out, a reset) as an
-    # error, not as a request: it is a machine not served all the same.
-    asked = r['requests'] + r['socket_errors']
-    return {'requests': asked,
-            'served': r['statuses'].get(200, 0) / max(asked, 1),
-            'statuses': r['statuses'], 'socket_errors': r['socket_errors'],
-            'timeouts': r['timeouts'], 'p50': r['p50'], 'p99': r['p99']}
+    return Storm(requests=r.asked,
+                 served=r.statuses.get(200, 0) / max(r.asked, 1),
+                 statuses=r.statuses, socket_errors=r.socket_errors,
+                 timeouts=r.timeouts, p50=r.p50, p99=r.p99)
 
 
 def machine_requests(macs):
@@ -139,20 +163,12 @@ def machines(url, macs, seconds):
                                        for m in nics], seconds)
     asked = [a for a in answers if a.path.split('/')[3] in waiting]
     latencies = [a.ms for a in answers]
-    return {'requests': len(answers),
-            'served': sum(a.status == 200 for a in asked) / len(waiting),
-            'statuses': _statuses(answers),
-            'socket_errors': sum(a.status is None for a in answers),
-            'timeouts': sum(a.error == 'TimeoutError' for a in answers),
-            'p50': statistics.median(latencies),
-            'p99': p(latencies, 0.99)}
-
-
-def _statuses(answers):
-    counts = {}
-    for a in answers:
-        counts[a.status or a.error] = counts.get(a.status or a.error, 0) + 1
-    return counts
+    return Storm(requests=len(answers),
+                 served=sum(a.status == 200 for a in asked) / len(waiting),
+                 statuses=stats.tally(a.outcome for a in answers),
+                 socket_errors=sum(a.status is None for a in answers),
+                 timeouts=sum(a.error == 'TimeoutError' for a in answers),
+                 p50=stats.p50(latencies), p99=stats.p99(latencies))
 
 
 def targets(cluster, waits=(), nice=NICE, boot_api_conf=None):
@@ -186,9 +202,8 @@ def targets(cluster, waits=(), nice=NICE, boot_api_conf=None):
 
 def run(cluster, macs, auth, flood_seconds=20, machine_seconds=30,
         connections=256, waits=(), only='', nice=NICE, boot_api_conf=None):
-    """Every row: ``[{'target', 'storm', ... , 'idle_p99', 'during_p99'}]``.
-    ``macs``: 1,000 nodes' two MACs, in order; ``only``: the front-ends'
-    letters (all if empty)."""
+    """Every :class:`Row`. ``macs``: 1,000 nodes' two MACs, in order;
+    ``only``: the front-ends' letters (all if empty)."""
     api_url, fronts = targets(cluster, waits, nice, boot_api_conf)
     fronts = [f for f in fronts if not only or f[0][1] in only]
     operator = Operator(api_url, auth)
@@ -204,19 +219,17 @@ def run(cluster, macs, auth, flood_seconds=20, machine_seconds=30,
         for storm_name, seconds, storm in storms:
             idle = operator.idle(seconds)
             result, seen = during(operator, lambda: storm(url))
-            result.update(target=name, storm=storm_name,
-                          idle_p99=p(idle, 0.99), during_p99=p(seen, 0.99),
-                          operator_samples=len(seen))
+            row = Row(name, storm_name, result, stats.p99(idle),
+                      stats.p99(seen), len(seen))
             print('%-46s %-34s %6.1f%% served, errors %d (%d timeouts), '
                   'p50 %.0f p99 %.0f ms, operator p99 %.0f -> %.0f ms '
                   '(%.1fx)' % (
-                      name, storm_name, 100 * result['served'],
-                      result['socket_errors'], result['timeouts'],
-                      result['p50'], result['p99'], result['idle_p99'],
-                      result['during_p99'],
-                      result['during_p99'] / result['idle_p99']),
+                      name, storm_name, 100 * result.served,
+                      result.socket_errors, result.timeouts, result.p50,
+                      result.p99, row.idle_p99, row.during_p99,
+                      row.slowdown),
                   flush=True)
-            rows.append(result)
+            rows.append(row)
     return rows
 
 
@@ -235,12 +248,12 @@ def report(rows):
         '| front-end | storm | requests | served | errors (timeouts) | '
         'p50 ms | p99 ms | operator p99 idle -> during (ms) |',
         '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |']
-    for r in rows:
+    for row in rows:
+        r = row.result
         lines.append('| %s | %s | %d | %.1f %% | %d (%d) | %.0f | %.0f | '
                      '%.0f -> %.0f (%.1fx, %d samples) |' % (
-                         r['target'], r['storm'], r['requests'],
-                         100 * r['served'], r['socket_errors'],
-                         r['timeouts'], r['p50'], r['p99'], r['idle_p99'],
-                         r['during_p99'], r['during_p99'] / r['idle_p99'],
-                         r['operator_samples']))
+                         row.target, row.storm, r.requests, 100 * r.served,
+                         r.socket_errors, r.timeouts, r.p50, r.p99,
+                         row.idle_p99, row.during_p99, row.slowdown,
+                         row.operator_samples))
     return lines
