@@ -28,7 +28,8 @@ from ironicclient.common.apiclient import exceptions as client_exceptions
 from osc_lib import exceptions as osc_exceptions
 from osc_lib.command import command
 
-from ironic_boot_config_mw.api import request
+# The paths only: the CLI loads nothing of Ironic.
+from ironic_boot_config_mw import api
 
 NOT_SERVED = ('This Ironic API does not serve %s: put the boot_config '
               'filter in front of it ([api]middleware = boot_config, or its '
@@ -42,10 +43,10 @@ def _explain(app, path):
         _resp, body = http.json_request('GET', path)
     except client_exceptions.NotFound:
         raise osc_exceptions.CommandError(
-            NOT_SERVED % request.EXPLAIN_PREFIX) from None
+            NOT_SERVED % api.EXPLAIN_PREFIX) from None
     if not isinstance(body, dict):
         raise osc_exceptions.CommandError(
-            NOT_SERVED % request.EXPLAIN_PREFIX)
+            NOT_SERVED % api.EXPLAIN_PREFIX)
     return body
 
 
@@ -73,7 +74,7 @@ class ExplainBootConfig(command.ShowOne):
         return parser
 
     def take_action(self, parsed_args):
-        path = '%s/%s/%s' % (request.EXPLAIN_PREFIX,
+        path = '%s/%s/%s' % (api.EXPLAIN_PREFIX,
                              urllib.parse.quote(parsed_args.mac, safe=''),
                              urllib.parse.quote(parsed_args.name, safe=''))
         if parsed_args.source:
@@ -97,7 +98,7 @@ class ListBootConfigShims(command.Lister):
                'RPC API Version', 'Reason')
 
     def take_action(self, parsed_args):
-        shims = _explain(self.app, request.EXPLAIN_PREFIX).get('shims', {})
+        shims = _explain(self.app, api.EXPLAIN_PREFIX).get('shims', {})
         rows = [(host, shim.get('alive', False),
                  ', '.join(shim.get('providers', ())),
                  ', '.join(shim.get('native', ())),

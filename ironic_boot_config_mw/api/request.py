@@ -18,12 +18,11 @@ from the path is ever joined into a file name or a query.
 
 import re
 
+from ironic_boot_config_mw import api
 from ironic_boot_config_mw import exception
 
-#: The subtree the filter owns, matched on PATH_INFO (any SCRIPT_NAME).
-PREFIX = '/v1/boot'
-#: The operators' authenticated twin: why would PREFIX/<MAC>/<NAME> 404?
-EXPLAIN_PREFIX = '/v1/boot-explain'
+PREFIX = api.PREFIX
+EXPLAIN_PREFIX = api.EXPLAIN_PREFIX
 
 # Six octets, one separator (':' or '-') used throughout. re.ASCII keeps
 # Unicode digits out; fullmatch() refuses a trailing newline that '$' allows.

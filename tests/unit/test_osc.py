@@ -15,6 +15,8 @@ small HTTP server answering as Ironic's API does."""
 
 import http.server
 import json
+import subprocess
+import sys
 import threading
 
 from ironicclient.v1 import client as ironic_client
@@ -128,3 +130,16 @@ def test_an_api_without_the_filter_says_so(ironic, command):
                        match=r'\[api\]middleware = boot_config'):
         run(command, ironic, *argv)
     assert Ironic.seen and Ironic.seen[-1].startswith('/v1/boot-explain')
+
+
+def test_the_cli_loads_nothing_of_ironic():
+    """A baremetal command starts as python-ironicclient's own do: Ironic's
+    exception module (and the oslo libraries it pulls in) would add tens
+    of milliseconds to every start."""
+    loaded = subprocess.run(
+        [sys.executable, '-c', 'import sys; '
+         'import ironic_boot_config_mw.osc; '
+         'print(sorted(m for m in sys.modules if m.split(".")[0] == '
+         '"ironic"))'],
+        capture_output=True, text=True, check=True, timeout=60).stdout
+    assert loaded.strip() == '[]'
