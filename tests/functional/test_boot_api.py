@@ -321,8 +321,8 @@ def test_a_shim_stopped_mid_storm(cluster, many, balanced):
     """Its nodes get the generic 404 within rpc_timeout + 1 s; the other
     conductor's keep their 200s."""
     shim = cluster.conductors[B].shim
-    results = {}
-    storm = threading.Thread(target=lambda: results.update(
+    results = []
+    storm = threading.Thread(target=lambda: results.append(
         wrk(balanced.url, many[A], 10, 32)))
     storm.start()
     time.sleep(2)
@@ -340,23 +340,24 @@ def test_a_shim_stopped_mid_storm(cluster, many, balanced):
         net.wait_for(lambda: boot(url, many[B][0]).status_code == 200,
                      2 * RPC_TIMEOUT + 10, 'the shim of %s back' % B)
     back = time.monotonic() - continued
-    describe('the other conductor\'s nodes, meanwhile', results)
+    result, = results
+    describe('the other conductor\'s nodes, meanwhile', result)
     print('stopped shim\'s nodes: %s; served again by both processes %.1f '
           's after SIGCONT' % ([(r.status_code, round(took, 2))
                                 for r, took in probes], back))
     for resp, took in probes:
         assert (resp.status_code, resp.content) == (404, NOT_FOUND)
         assert took < RPC_TIMEOUT + 1
-    assert set(results['statuses']) == {200}
-    assert results['socket_errors'] == 0
+    assert set(result.statuses) == {200}
+    assert result.socket_errors == 0
 
 
 def test_one_of_two_killed_mid_storm(cluster, many, balanced):
     """SIGKILL one of the two mid-storm: nginx takes the other; no request
     fails beyond those in flight on the killed one (at most its share of
     the connections). Last: it leaves one process."""
-    results = {}
-    storm = threading.Thread(target=lambda: results.update(
+    results = []
+    storm = threading.Thread(target=lambda: results.append(
         wrk(balanced.url, many[A] + many[B], 12, 64)))
     storm.start()
     time.sleep(4)
@@ -364,11 +365,12 @@ def test_one_of_two_killed_mid_storm(cluster, many, balanced):
     served_before = survivor.log().count(': 200, node ')
     balanced.procs[1].kill()
     storm.join(60)
-    describe('one of two SIGKILLed at 4 s', results)
-    failed = sum(n for status, n in results['statuses'].items()
-                 if status != 200) + results['socket_errors']
-    assert failed <= 32, results['statuses']
-    assert results['statuses'][200] > 1000
+    result, = results
+    describe('one of two SIGKILLed at 4 s', result)
+    failed = sum(n for status, n in result.statuses.items()
+                 if status != 200) + result.socket_errors
+    assert failed <= 32, result.statuses
+    assert result.statuses[200] > 1000
     # The survivor served the rest of the storm.
     assert survivor.log().count(': 200, node ') > served_before + 1000
     assert requests.get(balanced.url + '/health', timeout=30).json()[
