@@ -19,6 +19,7 @@
         with launch(db='mysql', auth_strategy='http_basic') as c:
             yield c
 
+or, for a shape the harness builds, ``launch(spec=metal3.ha_spec(...))``.
 It demands the local services the spec needs (a failure in CI, a skip
 elsewhere), gives the cluster a fresh work directory, starts it, and stops
 everything it started when the ``with`` ends, however it ends.
@@ -40,6 +41,7 @@ import pytest
 from tests.harness import cluster as cluster_mod
 from tests.harness import database
 from tests.harness import services
+from tests.harness import vm
 from tests.harness.spec import ClusterSpec
 
 
@@ -47,8 +49,8 @@ from tests.harness.spec import ClusterSpec
 def launch(tmp_path_factory):
     @contextlib.contextmanager
     def launch_(name='cluster', before_start=None, traversable=False,
-                **fields):
-        spec = ClusterSpec(**fields)
+                spec=None, **fields):
+        spec = spec or ClusterSpec(**fields)
         if database.SERVICE[spec.db]:
             services.require(database.SERVICE[spec.db])
         if spec.rpc_transport == 'oslo':
@@ -71,6 +73,25 @@ def launch(tmp_path_factory):
             if traversable and not os.environ.get('IBC_KEEP_WORKDIRS'):
                 shutil.rmtree(workdir, ignore_errors=True)
     return launch_
+
+
+@pytest.fixture(scope='module')
+def vm_cluster(launch):
+    """The firmware tests' shape: ``with vm_cluster(name, **fields) as c``.
+
+    Conductors A and B (``vm.CONDUCTORS``) on MariaDB, each with its own
+    http_root served by an HTTP server of its own on ``serve_on``, which a
+    machine under QEMU reaches at ``vm.GUEST_HOST``; ``fields`` of the
+    :class:`ClusterSpec` over these.
+    """
+    @contextlib.contextmanager
+    def vm_cluster_(name, serve_on='127.0.0.1', **fields):
+        fields = dict(dict(db='mysql', conductor_hosts=vm.CONDUCTORS,
+                           http_host=vm.GUEST_HOST), **fields)
+        with launch(name, **fields) as cluster:
+            cluster.serve_http(host=serve_on)
+            yield cluster
+    return vm_cluster_
 
 
 @pytest.fixture(scope='module')

@@ -43,14 +43,14 @@ from tests.harness import vm
 
 pytestmark = pytest.mark.slow
 
-A, B = '127.0.0.2', '127.0.0.3'
+A, B = vm.CONDUCTORS
 GRUB, IPXE = 'grubaa64.efi', 'ipxe-arm64.efi'
 #: Debian 13's ipxe (architecture ``all``) ships ipxe-arm64.efi; 12's not.
 IPXE_ARM64 = ('ipxe', '/usr/lib/ipxe/ipxe-arm64.efi', 'trixie')
 
 
 @pytest.fixture(scope='module')
-def cluster(launch, tmp_path_factory):
+def cluster(vm_cluster, tmp_path_factory):
     vm.require_arm()
     own = tmp_path_factory.mktemp('arm64')
     grub = vm.build_grub(str(own / GRUB), arch='arm64')
@@ -63,20 +63,17 @@ def cluster(launch, tmp_path_factory):
             'deploy_%s_by_arch' % image: 'aarch64:file://%s/deploy_%s'
             % (cluster.images, image) for image in ('kernel', 'ramdisk')}
 
-    with launch('arm-vm', db='mysql', conductor_hosts=[A, B],
-                http_host=vm.GUEST_HOST, boot_config_api=True,
-                grub_boot_config_api=True, linux='ttyAMA0',
-                linux_arch='arm64', before_start=by_arch,
-                extra_conf={
-                    'DEFAULT': {'enabled_boot_interfaces': 'ipxe,pxe,http'},
-                    'pxe': {'loader_file_paths': '%s:%s,%s:%s'
-                            % (GRUB, grub, IPXE, ipxe),
-                            'pxe_bootfile_name_by_arch': 'aarch64:%s' % GRUB,
-                            'ipxe_bootfile_name_by_arch':
-                                'aarch64:%s' % IPXE},
-                    'boot_config': {'root_config_retries': '1',
-                                    'root_config_retry_delay': '2'}}) as c:
-        c.serve_http()
+    with vm_cluster(
+            'arm-vm', boot_config_api=True, grub_boot_config_api=True,
+            linux='ttyAMA0', linux_arch='arm64', before_start=by_arch,
+            extra_conf={
+                'DEFAULT': {'enabled_boot_interfaces': 'ipxe,pxe,http'},
+                'pxe': {'loader_file_paths': '%s:%s,%s:%s'
+                        % (GRUB, grub, IPXE, ipxe),
+                        'pxe_bootfile_name_by_arch': 'aarch64:%s' % GRUB,
+                        'ipxe_bootfile_name_by_arch': 'aarch64:%s' % IPXE},
+                'boot_config': {'root_config_retries': '1',
+                                'root_config_retry_delay': '2'}}) as c:
         yield c
 
 

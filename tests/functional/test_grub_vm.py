@@ -33,25 +33,22 @@ from tests.harness import vm
 
 pytestmark = pytest.mark.slow
 
-A, B = '127.0.0.2', '127.0.0.3'
+A, B = vm.CONDUCTORS
 UNKNOWN_MAC = '52:54:00:ff:88:77'
 #: [boot_config]root_config_retries and root_config_retry_delay: small.
 RETRIES, DELAY = 2, 2
 
 
 @pytest.fixture(scope='module')
-def cluster(launch):
+def cluster(vm_cluster):
     vm.require_grub()
-    with launch('grub-vm', db='mysql', conductor_hosts=[A, B],
-                http_host=vm.GUEST_HOST, grub_boot_config_api=True,
-                linux='ttyS0',
-                extra_conf={'DEFAULT': {
-                    'enabled_boot_interfaces': 'ipxe,pxe,http',
-                    'enabled_deploy_interfaces': 'fake,direct,ramdisk'},
-                    'boot_config': {'root_config_retries': str(RETRIES),
-                                    'root_config_retry_delay': str(DELAY)}}
-                ) as c:
-        c.serve_http()
+    with vm_cluster('grub-vm', grub_boot_config_api=True, linux='ttyS0',
+                    extra_conf={'DEFAULT': {
+                        'enabled_boot_interfaces': 'ipxe,pxe,http',
+                        'enabled_deploy_interfaces': 'fake,direct,ramdisk'},
+                        'boot_config': {
+                            'root_config_retries': str(RETRIES),
+                            'root_config_retry_delay': str(DELAY)}}) as c:
         vm.build_grub(os.path.join(c.conductors[A].tftp_root,
                                    'grubx64.efi'))
         yield c
@@ -60,9 +57,7 @@ def cluster(launch):
 @pytest.fixture(scope='module')
 def node_of_b(cluster):
     """An ``http`` (GRUB) node in ``clean wait`` that conductor B owns."""
-    node = cluster.client.create_node_on(B, boot_interface='http')
-    cluster.client.to_clean_wait([node])
-    return node
+    return cluster.client.waiting_node_on(B, boot_interface='http')
 
 
 def api_requests(c, since, mac):

@@ -40,7 +40,7 @@ from tests.harness import vm
 
 pytestmark = pytest.mark.slow
 
-A, B = '127.0.0.2', '127.0.0.3'
+A, B = vm.CONDUCTORS
 TAP = 'ibc-tap0'
 SERVER = '192.168.77.1'  # the tap's address: every server the VM reaches
 POOL = ('192.168.77.100', '192.168.77.150')
@@ -63,18 +63,17 @@ def network():
 
 
 @pytest.fixture(scope='module')
-def cluster(launch, network, grub_image):
+def cluster(vm_cluster, network, grub_image):
     loaders = 'snponly.efi:%s,grubx64.efi:%s' % (vm.IPXE_SNPONLY, grub_image)
-    with launch('http-boot', db='sqlite', conductor_hosts=[A, B],
-                api_host=SERVER, http_host=SERVER, boot_config_api=True,
-                grub_boot_config_api=True,
-                # An EFI binary: UEFI iPXE loads it, then the ramdisk.
-                deploy_kernel=vm.IPXE_EFI,
-                extra_conf={
-                    'DEFAULT': {'enabled_boot_interfaces':
-                                'ipxe,http-ipxe,http'},
-                    'pxe': {'loader_file_paths': loaders}}) as c:
-        c.serve_http(host=SERVER)
+    with vm_cluster('http-boot', serve_on=SERVER, db='sqlite',
+                    api_host=SERVER, http_host=SERVER, boot_config_api=True,
+                    grub_boot_config_api=True,
+                    # An EFI binary: UEFI iPXE loads it, then the ramdisk.
+                    deploy_kernel=vm.IPXE_EFI,
+                    extra_conf={
+                        'DEFAULT': {'enabled_boot_interfaces':
+                                    'ipxe,http-ipxe,http'},
+                        'pxe': {'loader_file_paths': loaders}}) as c:
         yield c
 
 

@@ -39,23 +39,21 @@ ALLOWED = '::1/128,fd00::2/128'
 
 
 @pytest.fixture(scope='module')
-def cluster(launch):
+def cluster(vm_cluster):
     vm.require_qemu()
     with netns.namespace([A, B]), \
-            launch('ipv6', db='sqlite', conductor_hosts=[A, B],
-                   api_host='::1', http_host=vm.GUEST_HOST6,
-                   boot_config_api=True, deploy_kernel=vm.IPXE_KERNEL,
-                   extra_conf={'boot_config': {
-                       'allowed_source_cidrs': ALLOWED}}) as c:
-        c.serve_http(host='::1')
+            vm_cluster('ipv6', serve_on='::1', db='sqlite',
+                       conductor_hosts=[A, B], api_host='::1',
+                       http_host=vm.GUEST_HOST6, boot_config_api=True,
+                       deploy_kernel=vm.IPXE_KERNEL,
+                       extra_conf={'boot_config': {
+                           'allowed_source_cidrs': ALLOWED}}) as c:
         yield c
 
 
 @pytest.fixture(scope='module')
 def node_of_b(cluster):
-    node = cluster.client.create_node_on(B)
-    cluster.client.to_clean_wait([node])
-    return node
+    return cluster.client.waiting_node_on(B)
 
 
 def test_the_ring_and_the_shims_are_on_ipv6(cluster, node_of_b):

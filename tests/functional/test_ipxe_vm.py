@@ -30,21 +30,19 @@ from tests.harness import vm
 
 pytestmark = pytest.mark.slow
 
-A, B = '127.0.0.2', '127.0.0.3'
+A, B = vm.CONDUCTORS
 UNKNOWN_MAC = '52:54:00:ff:99:99'
 
 
 @pytest.fixture(scope='module')
-def cluster(launch):
+def cluster(vm_cluster):
     vm.require_qemu()
-    with launch('ipxe-vm', db='mysql', conductor_hosts=[A, B],
-                http_host=vm.GUEST_HOST, boot_config_api=True,
-                # Debian's kernel and an initramfs that reports how it
-                # booted on the serial console.
-                linux='ttyS0',
-                extra_conf={'pxe': {'ipxe_fallback_script':
-                                    'fallback.ipxe'}}) as c:
-        c.serve_http()
+    with vm_cluster('ipxe-vm', boot_config_api=True,
+                    # Debian's kernel and an initramfs that reports how it
+                    # booted on the serial console.
+                    linux='ttyS0',
+                    extra_conf={'pxe': {'ipxe_fallback_script':
+                                        'fallback.ipxe'}}) as c:
         with open(os.path.join(c.conductors[A].http_root,
                                'fallback.ipxe'), 'w') as f:
             f.write('#!ipxe\necho Ironic fallback script reached\nreboot\n')
@@ -54,9 +52,7 @@ def cluster(launch):
 @pytest.fixture(scope='module')
 def node_of_b(cluster):
     """A node in ``clean wait`` that conductor B owns."""
-    node = cluster.client.create_node_on(B)
-    cluster.client.to_clean_wait([node])
-    return node
+    return cluster.client.waiting_node_on(B)
 
 
 @pytest.fixture(scope='module')
@@ -173,8 +169,7 @@ def test_root_config_survives_conductor_restart_and_prepare(
         assert '/v1/boot/${net${boot_config_netid}/mac}/boot.ipxe' in f.read()
     # ... and again at a prepare_ramdisk (cleaning a new node on A).
     os.unlink(path)
-    node = cluster.client.create_node_on(A)
-    cluster.client.to_clean_wait([node])
+    cluster.client.waiting_node_on(A)
     with open(path) as f:
         assert '/v1/boot/${net${boot_config_netid}/mac}/boot.ipxe' in f.read()
     # A machine still boots through it.

@@ -108,8 +108,7 @@ def test_the_api_gets_the_owners_script(secured):
     """ironic-api's client for the shims took [json_rpc]'s credentials and
     CA too."""
     cluster, _cert = secured
-    node = cluster.client.create_node_on(HOST)
-    cluster.client.to_clean_wait([node])
+    node = cluster.client.waiting_node_on(HOST)
     resp = cluster.client.boot(node.mac)
     assert resp.status_code == 200, resp.text
     assert resp.content == cluster.written_config(node.uuid, HOST)

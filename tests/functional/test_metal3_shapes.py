@@ -79,7 +79,7 @@ def test_ipv4_machines_on_a_dual_stack_socket(dual_stack):
 # -- TLS: the API on a unix socket behind httpd ------------------------------
 
 @pytest.fixture(scope='module')
-def around():
+def httpd():
     """httpd's certificate and htpasswd, where its workers can read them."""
     services.require_program('apache2')
     with metal3.secrets([HOST]) as (cert, key, htpasswd):
@@ -88,37 +88,37 @@ def around():
 
 
 @pytest.fixture(scope='module')
-def cluster(launch, around):
+def cluster(launch, httpd):
     with launch('metal3-tls', traversable=True, db='sqlite',
                 conductor_hosts=[HOST], all_in_one=True,
                 rpc_transport='none', api_per_host=True,
                 api_unix_socket=True, middleware=False, config_dir=True,
-                config_files={'zz-boot-config.conf': around.drop_in},
-                before_start=around.surround) as c:
+                config_files={'zz-boot-config.conf': httpd.drop_in},
+                before_start=httpd.start_httpds) as c:
         yield c
 
 
-def plain(around, path, source='127.0.0.1'):
+def plain(httpd, path, source='127.0.0.1'):
     """GET on the image server (6180) from ``source``."""
-    resp = client.raw_request(HOST, around.http_port, path, source=source)
+    resp = client.raw_request(HOST, httpd.http_port, path, source=source)
     return resp.status, resp.body
 
 
-def test_root_config_links_to_the_image_servers_route(cluster, node, around):
-    status, root = plain(around, '/boot.ipxe')
+def test_root_config_links_to_the_image_servers_route(cluster, node, httpd):
+    status, root = plain(httpd, '/boot.ipxe')
     assert status == 200
     assert ('chain http://%s:%d/v1/boot/${net${boot_config_netid}/mac}/'
-            'boot.ipxe' % (HOST, around.http_port)).encode() in root
+            'boot.ipxe' % (HOST, httpd.http_port)).encode() in root
 
 
-def test_machines_get_their_script_over_plain_http(cluster, node, around):
+def test_machines_get_their_script_over_plain_http(cluster, node, httpd):
     expected = cluster.written_config(node.uuid, HOST)
     for mac in (node.mac, node.mac.replace(':', '%3A')):
-        assert plain(around, '/v1/boot/%s/boot.ipxe' % mac) == (200, expected)
+        assert plain(httpd, '/v1/boot/%s/boot.ipxe' % mac) == (200, expected)
 
 
-def test_the_allow_list_sees_the_machine_behind_httpd(cluster, node, around):
-    assert plain(around, '/v1/boot/%s/boot.ipxe' % node.mac, '127.0.0.5') == (
+def test_the_allow_list_sees_the_machine_behind_httpd(cluster, node, httpd):
+    assert plain(httpd, '/v1/boot/%s/boot.ipxe' % node.mac, '127.0.0.5') == (
         404, b'# Not Found\n')
     assert 'the last from 127.0.0.5: source not in allowed_source_cidrs' \
         in cluster.api_process.log()
@@ -141,7 +141,7 @@ def test_the_tls_vhost_asks_operators_not_machines(cluster, node):
     assert apache.available()
 
 
-def test_the_route_can_pass_to_the_boot_api_process(cluster, node, around):
+def test_the_route_can_pass_to_the_boot_api_process(cluster, node, httpd):
     """The recipe's variant (IRONIC_BOOT_CONFIG_API): the image server
     passes /v1/boot/ to ironic-boot-config-api on a unix socket of the
     pod, run with the replica's configuration (the drop-in's allow-list
@@ -152,7 +152,7 @@ def test_the_route_can_pass_to_the_boot_api_process(cluster, node, around):
         'boot_config_api': {'unix_socket': sock,
                             'unix_socket_mode': '0666'}}, conductor=HOST)
     port = net.free_port(HOST)
-    around.start_httpd(cluster, conductor, name='httpd-boot-api', env={
+    httpd.start_httpd(cluster, conductor, name='httpd-boot-api', env={
         'IRONIC_BOOT_CONFIG_API': 'unix:' + sock, 'HTTP_PORT': port})
     path = '/v1/boot/%s/boot.ipxe' % node.mac
     resp = client.raw_request(HOST, port, path)

@@ -36,7 +36,7 @@ from tests.harness import vm
 
 pytestmark = pytest.mark.slow
 
-A, B = '127.0.0.2', '127.0.0.3'
+A, B = vm.CONDUCTORS
 BUNDLE = '/ipa-cacert-bundle'
 #: Metal3's retry loop fetches the kernel again a second after a failure.
 QUIET = 5
@@ -45,17 +45,17 @@ WRONG = '/v1/boot/ipa-cacert-bundle'
 
 
 @pytest.fixture(scope='module')
-def cluster(launch, tmp_path_factory):
+def cluster(vm_cluster, tmp_path_factory):
     vm.require_qemu()
     template = metal3.ipxe_config_template(
         str(tmp_path_factory.mktemp('metal3') / 'ipxe_config.template'))
-    with launch('metal3-template', db='mysql', conductor_hosts=[A, B],
-                http_host=vm.GUEST_HOST, boot_config_api=True,
-                # Real kernels, so that iPXE goes on to the initrd lines:
-                # ipxe.lkrn for BIOS; the UEFI node gets ipxe.efi (nodes).
-                deploy_kernel=vm.IPXE_KERNEL,
-                extra_conf={'pxe': {'ipxe_config_template': template}}) as c:
-        c.serve_http()
+    with vm_cluster('metal3-template', boot_config_api=True,
+                    # Real kernels, so that iPXE goes on to the initrd
+                    # lines: ipxe.lkrn for BIOS; the UEFI node gets
+                    # ipxe.efi (nodes).
+                    deploy_kernel=vm.IPXE_KERNEL,
+                    extra_conf={'pxe': {
+                        'ipxe_config_template': template}}) as c:
         shutil.copyfile(vm.IPXE_EFI, os.path.join(c.images, 'ipxe.efi'))
         for conductor in c.conductors.values():
             # runironic writes a cpio of the CA there; iPXE does not look.

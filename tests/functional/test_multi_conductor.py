@@ -27,6 +27,7 @@ import pytest
 import requests
 
 from tests.harness import client
+from tests.harness import net
 
 pytestmark = pytest.mark.slow
 
@@ -205,16 +206,17 @@ def test_hung_shim_is_a_404_within_rpc_timeout(cluster, nodes):
 
 def recovers(cluster, node, expected, bound=30):
     """Seconds until the node's script is served again (bounded)."""
-    started = time.monotonic()
-    while time.monotonic() < started + bound:
+    def served():
         resp = cluster.client.boot(node.mac)
-        if resp.status_code == 200:
-            # The owner's file: prepared again (takeover) if the shim is new.
-            assert resp.content == cluster.written_config(node.uuid)
-            assert resp.content.split(b'\n')[:2] == expected.split(b'\n')[:2]
-            return time.monotonic() - started
-        time.sleep(0.2)
-    raise AssertionError('not served again within %d s' % bound)
+        return resp if resp.status_code == 200 else None
+
+    started = time.monotonic()
+    resp = net.wait_for(served, bound, "node %s's script again" % node.uuid)
+    took = time.monotonic() - started
+    # The owner's file: prepared again (takeover) if the shim is new.
+    assert resp.content == cluster.written_config(node.uuid)
+    assert resp.content.split(b'\n')[:2] == expected.split(b'\n')[:2]
+    return took
 
 
 @pytest.mark.parametrize('method', ['POST', 'PUT', 'DELETE', 'PATCH'])

@@ -17,9 +17,9 @@ anew, and the owner comes from Ironic's own hash ring, which Ironic rebuilds
 every ``[DEFAULT]hash_ring_reset_interval`` seconds (3 here).
 """
 
-import time
-
 import pytest
+
+from tests.harness import net
 
 pytestmark = pytest.mark.slow
 
@@ -35,15 +35,13 @@ def cluster(launch):
 
 
 def wait_owner(cluster, uuid, host, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and cluster.owner(uuid) != host:
-        time.sleep(0.5)
-    assert cluster.owner(uuid) == host
+    net.wait_for(lambda: cluster.owner(uuid) == host, timeout,
+                 'the ring to give node %s to %s' % (uuid, host),
+                 interval=0.5)
 
 
 def test_a_state_change_is_seen_by_the_next_request(cluster):
-    node = cluster.client.create_node_on(A)
-    cluster.client.to_clean_wait([node])
+    node = cluster.client.waiting_node_on(A)
     assert cluster.client.boot(node.mac).status_code == 200
     cluster.client.move([node], ('abort', 'clean failed'))
     assert cluster.client.boot(node.mac).status_code == 404
@@ -51,8 +49,7 @@ def test_a_state_change_is_seen_by_the_next_request(cluster):
 
 
 def test_an_owner_change_is_followed(cluster):
-    node = cluster.client.create_node_on(B)
-    cluster.client.to_clean_wait([node])
+    node = cluster.client.waiting_node_on(B)
     assert cluster.client.boot(node.mac).content == \
         cluster.written_config(node.uuid, B)
 
@@ -81,13 +78,14 @@ def test_an_owner_change_is_followed(cluster):
 def served_within(cluster, node, bound, not_from=None):
     """The node's script once the API serves it from its owner (the
     API's ring lags by hash_ring_reset_interval): bounded."""
-    deadline = time.monotonic() + bound
-    while time.monotonic() < deadline:
+    def served():
         resp = cluster.client.boot(node.mac)
         if resp.status_code == 200 and (
                 not_from is None
                 or resp.content != cluster.written_config(node.uuid,
                                                           not_from)):
             return resp.content
-        time.sleep(0.3)
-    raise AssertionError('not served within %d s' % bound)
+        return None
+
+    return net.wait_for(served, bound, "node %s's script" % node.uuid,
+                        interval=0.3)

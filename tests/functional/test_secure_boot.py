@@ -40,7 +40,7 @@ from tests.harness import vm
 
 pytestmark = pytest.mark.slow
 
-A, B = '127.0.0.2', '127.0.0.3'
+A, B = vm.CONDUCTORS
 SHIM = ('shim-signed', '/usr/lib/shim/shimx64.efi.signed')
 GRUB = ('grub-efi-amd64-signed',
         '/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed')
@@ -56,20 +56,18 @@ def signed(loader):
 
 
 @pytest.fixture(scope='module')
-def cluster(launch):
+def cluster(vm_cluster):
     vm.require_grub()
     loaders = {'bootx64.efi': signed(SHIM), 'grubx64.efi': signed(GRUB)}
-    with launch('secure-boot', db='mysql', conductor_hosts=[A, B],
-                http_host=vm.GUEST_HOST, grub_boot_config_api=True,
-                linux='ttyS0',
-                extra_conf={
-                    'DEFAULT': {'enabled_boot_interfaces': 'ipxe,pxe,http'},
-                    'pxe': {'uefi_pxe_bootfile_name': 'bootx64.efi',
-                            'loader_file_paths': ','.join(
-                                '%s:%s' % item for item in loaders.items())},
-                    'boot_config': {'root_config_retries': '1',
-                                    'root_config_retry_delay': '2'}}) as c:
-        c.serve_http()
+    with vm_cluster(
+            'secure-boot', grub_boot_config_api=True, linux='ttyS0',
+            extra_conf={
+                'DEFAULT': {'enabled_boot_interfaces': 'ipxe,pxe,http'},
+                'pxe': {'uefi_pxe_bootfile_name': 'bootx64.efi',
+                        'loader_file_paths': ','.join(
+                            '%s:%s' % item for item in loaders.items())},
+                'boot_config': {'root_config_retries': '1',
+                                'root_config_retry_delay': '2'}}) as c:
         yield c
 
 

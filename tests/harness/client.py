@@ -118,6 +118,12 @@ class IronicClient:
                 return node
         raise AssertionError('no node landed on %s in %d' % (host, attempts))
 
+    def waiting_node_on(self, host, **kwargs):
+        """A node of the conductor on ``host``, in ``clean wait``."""
+        node = self.create_node_on(host, **kwargs)
+        self.to_clean_wait([node])
+        return node
+
     def waiting_node_on_each(self, hosts):
         """``{host: node}``: a node of each conductor, in ``clean wait``."""
         nodes = {host: self.create_node_on(host) for host in hosts}

@@ -28,9 +28,12 @@ import shutil
 import tempfile
 
 from tests.harness import apache
+from tests.harness import client
 from tests.harness import net
 from tests.harness import recipes
 from tests.harness import tls
+from tests.harness import vm
+from tests.harness.spec import ClusterSpec
 
 HTTP_PORT = 6180   # ironic-standalone-operator's image server
 API_PORT = 6385    # and API (each taken unless in use on a replica)
@@ -38,6 +41,15 @@ API_PORT = 6385    # and API (each taken unless in use on a replica)
 USER = ('metal3', 'secret')
 EXEMPTION = os.path.join(recipes.ETC, 'metal3',
                          'httpd-ironic-api-boot-config.conf')
+
+#: The HA shape's replicas: an all-in-one ``ironic`` on each host.
+REPLICAS = ('127.0.0.2', '127.0.0.3', '127.0.0.4')
+#: How a VM reaches each replica's image server (QEMU's guestfwd).
+GUEST = {host: '10.0.2.10%s' % host.rsplit('.', 1)[1] for host in REPLICAS}
+JSON_RPC_PORT = 6189   # ironic-standalone-operator's, not Ironic's 8089
+#: [boot_config]rpc_timeout of the HA shape: short, so that a test sees
+#: the answer about a lost owner.
+RPC_TIMEOUT = 5
 
 
 class Metal3:
@@ -118,7 +130,7 @@ class Metal3:
         cluster.processes.append(proc)
         return proc
 
-    def surround(self, cluster):
+    def start_httpds(self, cluster):
         """``before_start`` of the cluster: each replica's image server is
         its httpd, which the clients go through too (TLS, Basic auth)."""
         for conductor in cluster.conductors.values():
@@ -131,9 +143,73 @@ class Metal3:
                                      host=conductor.host, auth=USER,
                                      verify=self.cert)
 
+    def get(self, host, path, timeout=30):
+        """GET ``path`` on the image server of the replica on ``host``, as
+        a machine does: ``(status, body, seconds)``."""
+        resp = client.raw_request(host, self.http_port, path,
+                                  timeout=timeout)
+        return resp.status, resp.body, resp.seconds
+
+    def boot(self, host, mac, timeout=30):
+        """The machine ``mac``'s request for its script through the image
+        server of the replica on ``host``: ``(status, body, seconds)``."""
+        return self.get(host, '/v1/boot/%s/boot.ipxe' % mac, timeout)
+
+    def forwards(self, hosts):
+        """QEMU's guestfwd to the image servers of the replicas on
+        ``hosts`` (``vm.boot``'s ``forwards``)."""
+        return [(self.guest_host[h], self.http_port, h, self.http_port)
+                for h in hosts]
+
+    def httpds(self, cluster, conductor):
+        """The replica's running httpd (image server and TLS API)."""
+        return [p for p in cluster.processes
+                if p.name == 'httpd-%d' % conductor.index and p.alive()]
+
     def access_log(self, cluster, conductor):
         return os.path.join(cluster.workdir,
                             'httpd-%d-access.log' % conductor.index)
+
+
+def ha_spec(httpd):
+    """Metal3's HA shape with TLS, as ironic-standalone-operator runs it.
+
+    An all-in-one ``ironic`` on each of REPLICAS over MariaDB, started with
+    ``--config-dir`` (ironic.conf and the shipped drop-in), each API on its
+    unix socket behind ``httpd`` (a :class:`Metal3`; ``before_start`` is
+    its ``start_httpds``), Ironic's JSON-RPC with http_basic and TLS, a shim
+    beside each replica with the same.
+    """
+    return ClusterSpec(
+        db='mysql', conductor_hosts=REPLICAS, all_in_one=True,
+        rpc_transport='json-rpc', api_per_host=True, api_unix_socket=True,
+        middleware=False, config_dir=True,
+        # An EFI executable, so UEFI iPXE's "kernel" succeeds and it
+        # fetches the ramdisk next, as with a real deploy kernel.
+        deploy_kernel=vm.IPXE_EFI, extra_conf=_ha_conf(httpd),
+        config_files={'zz-boot-config.conf': httpd.drop_in},
+        # The replica links its root script itself: its shim has no
+        # template to write.
+        shim_environment={'OS_PXE__IPXE_USE_BOOT_CONFIG_API': 'false'})
+
+
+def _ha_conf(httpd):
+    """Ironic's [json_rpc] as Metal3 sets it in HA. The shims and the
+    APIs' client for them take its auth, credentials and TLS (the drop-in
+    sets only their address and port)."""
+    user, password = USER
+    return {
+        'json_rpc': dict(auth_type='http_basic', username=user,
+                         password=password, auth_strategy='http_basic',
+                         http_basic_auth_user_file=httpd.htpasswd,
+                         port=str(JSON_RPC_PORT), use_ssl='true',
+                         cafile=httpd.cert, cert_file=httpd.cert,
+                         key_file=httpd.key),
+        'boot_config': {'rpc_timeout': str(RPC_TIMEOUT)},
+        # The ring notices a lost replica within a test's patience.
+        'conductor': {'heartbeat_timeout': '10'},
+        'DEFAULT': {'hash_ring_reset_interval': '3'},
+    }
 
 
 #: metal3-io/ironic-image's own per-node iPXE template (fixtures README).

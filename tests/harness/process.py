@@ -26,6 +26,8 @@ import subprocess
 import threading
 import time
 
+from tests.harness import net
+
 _PR_SET_PDEATHSIG = 1
 # Looked up here, not in the child: between fork and exec only this call.
 _prctl = ctypes.CDLL(None, use_errno=True).prctl
@@ -102,9 +104,9 @@ class Process:
         """The log once it holds ``text``, or as it is after ``timeout``:
         a line may come a moment after what it reports was seen (a file a
         takeover wrote is served before the takeover logs it)."""
-        deadline = time.monotonic() + timeout
-        while text not in self.log() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        with contextlib.suppress(TimeoutError):
+            net.wait_for(lambda: text in self.log(), timeout, repr(text),
+                         interval=0.1)
         return self.log()
 
     def signal(self, signum):

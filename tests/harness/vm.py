@@ -46,7 +46,10 @@ AAVMF_CODE = '/usr/share/AAVMF/AAVMF_CODE.fd'
 AAVMF_VARS = '/usr/share/AAVMF/AAVMF_VARS.fd'
 IPXE_SNPONLY = '/usr/lib/ipxe/snponly.efi'
 GRUB_MODULES = '/usr/lib/grub/x86_64-efi'
+#: How a machine under QEMU's user network reaches this host.
 GUEST_HOST = '10.0.2.2'
+#: Conductors A and B of the firmware tests (``vm_cluster``).
+CONDUCTORS = ('127.0.0.2', '127.0.0.3')
 #: QEMU's IPv6 host address for its guest (``ipv6=on``): this host's ::1.
 GUEST_HOST6 = 'fec0::2'
 

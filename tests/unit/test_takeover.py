@@ -13,7 +13,7 @@
 """The takeover: which files are current, what a scan prepares, and the
 root iPXE script frozen while Ironic prepares in a shim. A real SQLite DB
 with real conductors on Ironic's real hash ring; Ironic's preparation
-itself runs on real processes (tests/functional/test_failover.py)."""
+itself runs on real processes (tests/functional/metal3_ha/test_failover.py)."""
 
 import os
 import time

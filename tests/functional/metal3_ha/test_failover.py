@@ -20,7 +20,7 @@ takeover; each replica's shim prepares the waiting nodes its conductor
 gained, and serves no file written before it gained them.
 """
 
-import collections
+import contextlib
 import os
 import random
 import shutil
@@ -29,18 +29,18 @@ import time
 
 import pytest
 
-from tests.functional.test_metal3_ha import GUEST
-from tests.functional.test_metal3_ha import REPLICAS
-from tests.functional.test_metal3_ha import around  # noqa: F401 fixture
-from tests.functional.test_metal3_ha import cluster  # noqa: F401 fixture
-from tests.functional.test_metal3_ha import image_server
 from tests.harness import client
 from tests.harness import config
 from tests.harness import logs
+from tests.harness import metal3
 from tests.harness import net
+from tests.harness import stats
 from tests.harness import vm
 
 pytestmark = pytest.mark.slow
+
+REPLICAS = metal3.REPLICAS
+GUEST = metal3.GUEST
 
 #: The ring's detection: [conductor]heartbeat_timeout (10 s here) plus
 #: [DEFAULT]hash_ring_reset_interval (3 s) of the APIs.
@@ -53,7 +53,7 @@ PER_REPLICA = 2
 
 
 @pytest.fixture(scope='module')
-def nodes(cluster):  # noqa: F811
+def nodes(cluster):
     """``{replica: [nodes]}``, all in ``clean wait``."""
     nodes = {host: [cluster.client.create_node_on(host)
                     for _ in range(PER_REPLICA)] for host in REPLICAS}
@@ -61,95 +61,97 @@ def nodes(cluster):  # noqa: F811
     return nodes
 
 
-def served(around, replicas, node):  # noqa: F811
+def served(httpd, replicas, node):
     """``{replica: (status, body)}`` of the node's script through each."""
     answers = {}
     for replica in replicas:
-        status, body, _took = image_server(
-            around, replica, '/v1/boot/%s/boot.ipxe' % node.mac, timeout=15)
+        status, body, _took = httpd.boot(replica, node.mac, timeout=15)
         answers[replica] = (status, body)
     return answers
 
 
-def names_image_server(body, around, host, node):  # noqa: F811
+def names_image_server(body, httpd, host, node):
     return ('kernel http://%s:%d/%s/deploy_kernel' % (
-        GUEST[host], around.http_port, node.uuid)).encode() in body
+        GUEST[host], httpd.http_port, node.uuid)).encode() in body
 
 
-def until_served_by(around, nodes, host, bound):  # noqa: F811
+def until_served_by(httpd, nodes, host, bound):
     """Ask for each node through every replica until every answer is 200
     naming ``host``'s image server (bounded): ``(seconds, {status: count},
     every body seen)``."""
     started = time.monotonic()
     pending = {n.uuid: n for n in nodes}
     answers, bodies = {}, []
-    while pending and time.monotonic() < started + bound:
+
+    def every_node_served():
         for uuid, node in list(pending.items()):
-            got = served(around, REPLICAS, node)
+            got = served(httpd, REPLICAS, node)
             for status, body in got.values():
                 answers[status] = answers.get(status, 0) + 1
                 bodies.append(body)
-            if all(s == 200 and names_image_server(b, around, host, node)
+            if all(s == 200 and names_image_server(b, httpd, host, node)
                    for s, b in got.values()):
                 del pending[uuid]
-        time.sleep(0.3)
-    assert not pending, 'not served by %s within %d s: %s' % (
-        host, bound, list(pending))
+        return not pending
+
+    net.wait_for(every_node_served, bound, 'nodes %s served by %s'
+                 % (list(pending), host), interval=0.3)
     return time.monotonic() - started, answers, bodies
 
 
-def httpd_of(cluster, c):  # noqa: F811
-    """The replica's running httpd (image server and TLS API)."""
-    return [p for p in cluster.processes
-            if p.name == 'httpd-%d' % c.index and p.alive()]
-
-
-def kill_replica(cluster, host):  # noqa: F811
+def kill_replica(cluster, httpd, host):
     """SIGKILL the replica's ironic, shim and httpd: a lost pod."""
     c = cluster.conductors[host]
-    for proc in [c.process, c.shim] + httpd_of(cluster, c):
+    for proc in [c.process, c.shim] + httpd.httpds(cluster, c):
         proc.kill()
     return c
 
 
 def test_a_lost_replicas_waiting_nodes_are_served_by_their_new_owner(
-        cluster, nodes, around):  # noqa: F811
+        cluster, nodes, httpd):
     """Replica 3 SIGKILLed: within the ring's detection + TAKEOVER_BOUND,
     every one of its waiting nodes is served, through any surviving
     replica, the new owner's fresh script naming ITS image server; each
     taken over once; a real UEFI iPXE VM powered on after the loss boots
     the new owner's kernel."""
-    lost = kill_replica(cluster, REPLICAS[2])
+    lost = kill_replica(cluster, httpd, REPLICAS[2])
     killed = time.monotonic()
     survivors = REPLICAS[:2]
     timeline = {}
-    deadline = killed + DETECTION + TAKEOVER_BOUND + 20
     waiting = {n.uuid: n for n in nodes[lost.host]}
     answers = {}
-    while waiting and time.monotonic() < deadline:
+
+    def every_node_served_by_a_new_owner():
         for uuid, node in list(waiting.items()):
             owner = cluster.owner(uuid)
             if owner == lost.host:
                 continue
             timeline.setdefault(uuid, {}).setdefault(
                 'moved', time.monotonic() - killed)
-            got = served(around, survivors, node)
+            got = served(httpd, survivors, node)
             for status, _body in got.values():
                 answers[status] = answers.get(status, 0) + 1
-            if all(status == 200 and names_image_server(body, around, owner,
+            if all(status == 200 and names_image_server(body, httpd, owner,
                                                         node)
                    for status, body in got.values()):
                 timeline[uuid]['served'] = time.monotonic() - killed
                 timeline[uuid]['owner'] = owner
                 del waiting[uuid]
-        time.sleep(0.3)
-    print('\nreplica %s SIGKILLed; answers through the survivors while '
-          'waiting: %s' % (lost.host, answers))
-    for uuid, t in sorted(timeline.items()):
-        print('  node %s: ring moved it (API) +%.1f s, new owner %s served '
-              'it +%.1f s' % (uuid, t.get('moved', -1), t.get('owner'),
-                              t.get('served', -1)))
-    assert not waiting, 'never served by a new owner: %s' % list(waiting)
+        return not waiting
+
+    try:
+        net.wait_for(every_node_served_by_a_new_owner,
+                     DETECTION + TAKEOVER_BOUND + 20,
+                     'nodes %s served by a new owner' % list(waiting),
+                     interval=0.3)
+    finally:
+        print('\nreplica %s SIGKILLed; answers through the survivors '
+              'while waiting: %s' % (lost.host, answers))
+        for uuid, t in sorted(timeline.items()):
+            print('  node %s: ring moved it (API) +%.1f s, new owner %s '
+                  'served it +%.1f s' % (uuid, t.get('moved', -1),
+                                         t.get('owner'),
+                                         t.get('served', -1)))
     for uuid, t in timeline.items():
         assert t['served'] < DETECTION + TAKEOVER_BOUND, (uuid, t)
         new_owner = cluster.conductors[t['owner']]
@@ -157,12 +159,12 @@ def test_a_lost_replicas_waiting_nodes_are_served_by_their_new_owner(
         took_over = 'Took over node %s in clean wait' % uuid
         assert new_owner.shim.log_once(took_over).count(took_over) == 1
         body = cluster.written_config(uuid, new_owner.host)
-        assert served(around, survivors, waiting_node(nodes, uuid)) == {
+        assert served(httpd, survivors, waiting_node(nodes, uuid)) == {
             r: (200, body) for r in survivors}
     # The survivors' root scripts still link to the API (the shim's
     # preparation rendered nothing of its own).
     for host in survivors:
-        status, body, _took = image_server(around, host, '/boot.ipxe')
+        status, body, _took = httpd.get(host, '/boot.ipxe')
         assert status == 200 and b'/v1/boot/' in body, host
 
     node = nodes[lost.host][0]
@@ -170,16 +172,15 @@ def test_a_lost_replicas_waiting_nodes_are_served_by_their_new_owner(
     first = cluster.conductors[survivors[0]]
     since = time.time()
     kernel = '/%s/deploy_kernel' % node.uuid
-    owner_log = around.access_log(cluster, new_owner)
+    owner_log = httpd.access_log(cluster, new_owner)
 
     def got_kernel():
         return [r for r in logs.access_log(owner_log, since)
                 if r.path == kernel and r.status == 200]
 
-    took = vm.boot([node.mac], around.image_server(first.host) +
+    took = vm.boot([node.mac], httpd.image_server(first.host) +
                    '/boot.ipxe', until=got_kernel, uefi=True,
-                   forwards=[(GUEST[h], around.http_port, h, around.http_port)
-                             for h in survivors],
+                   forwards=httpd.forwards(survivors),
                    log_path=cluster.workdir + '/vm-failover.log')
     print('UEFI iPXE VM %s: root script from %s, kernel from the new owner '
           '%s in %.1f s' % (node.mac, first.host, new_owner.host, took))
@@ -190,7 +191,7 @@ def waiting_node(nodes, uuid):
 
 
 def test_a_replica_back_serves_no_file_of_its_former_ownership(
-        cluster, nodes, around):  # noqa: F811
+        cluster, nodes, httpd):
     """Replica 3 comes back with its old http_root, a planted stale script
     in it: the ring moves its nodes back; the stale script is never served,
     the replica prepares them again and serves the fresh one."""
@@ -205,8 +206,8 @@ def test_a_replica_back_serves_no_file_of_its_former_ownership(
         planted[node.uuid] = path
     back.shim = cluster.start_shim(back.host)
     cluster._spawn_conductor(back)
-    around.start_httpd(cluster, back)
-    took, answers, bodies = until_served_by(around, nodes[back.host],
+    httpd.start_httpd(cluster, back)
+    took, answers, bodies = until_served_by(httpd, nodes[back.host],
                                             back.host, bound=90)
     stale = sum(b'STALE' in body for body in bodies)
     print('\nreplica %s back: its nodes served fresh by it after %.1f s; '
@@ -218,7 +219,7 @@ def test_a_replica_back_serves_no_file_of_its_former_ownership(
 
 
 def test_a_replica_restarted_with_an_emptied_http_root(
-        cluster, nodes, around):  # noqa: F811
+        cluster, nodes, httpd):
     """Replica 2's pod recreated: ironic and shim stopped, its http_root
     emptied, both started again: its waiting nodes are served again from
     it within TAKEOVER_BOUND of its start."""
@@ -231,7 +232,7 @@ def test_a_replica_restarted_with_an_emptied_http_root(
     empty(c.http_root)
     c.shim = cluster.start_shim(c.host)
     cluster._spawn_conductor(c)
-    took, answers, _bodies = until_served_by(around, mine, c.host, bound=60)
+    took, answers, _bodies = until_served_by(httpd, mine, c.host, bound=60)
     print('\nreplica %s restarted with an empty http_root: its %d waiting '
           'nodes served again after %.1f s; answers meanwhile %s'
           % (c.host, len(mine), took, answers))
@@ -263,8 +264,8 @@ class Pod:
     unix socket of the pod, httpd (image server and TLS API) and an image
     server passing /v1/boot/ to the boot API process."""
 
-    def __init__(self, cluster, around, host):  # noqa: F811
-        self.cluster, self.around = cluster, around
+    def __init__(self, cluster, httpd, host):
+        self.cluster, self.httpd = cluster, httpd
         self.c = cluster.conductors[host]
         self.host = host
         self.socket = os.path.join(cluster.workdir,
@@ -282,11 +283,11 @@ class Pod:
             {'boot_config_api': {'unix_socket': self.socket,
                                  'unix_socket_mode': '0666'}},
             conductor=self.host)
-        httpd = self.around.start_httpd(
+        image_server = self.httpd.start_httpd(
             self.cluster, self.c, name='httpd-boot-api-%d' % self.c.index,
             env={'IRONIC_BOOT_CONFIG_API': 'unix:' + self.socket,
                  'HTTP_PORT': self.port})
-        self.processes = [boot_api, httpd]
+        self.processes = [boot_api, image_server]
         # Ready: its first health checks are done (the probe's 503 before).
         net.wait_for(lambda: self.health().status == 200, 30,
                      'the boot API of %s to be ready' % self.host)
@@ -297,13 +298,13 @@ class Pod:
         conductor registered, its shim listening, its boot API's /health
         200)."""
         stopped = time.monotonic()
-        for proc in self.processes + httpd_of(self.cluster, self.c) + [
-                self.c.process, self.c.shim]:
+        httpds = self.httpd.httpds(self.cluster, self.c)
+        for proc in self.processes + httpds + [self.c.process, self.c.shim]:
             proc.stop()
         empty(self.c.http_root)
         self.c.shim = self.cluster.start_shim(self.host)
         self.cluster._spawn_conductor(self.c)
-        self.around.start_httpd(self.cluster, self.c)
+        self.httpd.start_httpd(self.cluster, self.c)
         self.start_boot_side()
         self.cluster.wait_ready()
         self.down.append((stopped, time.monotonic()))
@@ -373,7 +374,7 @@ class Storm:
             self._stop.wait(0.25)
 
 
-def test_a_rolling_restart_during_a_storm(cluster, nodes, around):  # noqa
+def test_a_rolling_restart_during_a_storm(cluster, nodes, httpd):
     """Every replica's pod recreated in turn (SIGTERM, /shared emptied, the
     next once it is ready) while the module's and STORM_NODES more waiting
     machines ask for their scripts through every replica's boot API
@@ -389,7 +390,7 @@ def test_a_rolling_restart_during_a_storm(cluster, nodes, around):  # noqa
         for c in cluster.conductors.values():
             if c.host != owner:
                 plant_stale(c.http_root, node.uuid)
-    pods = [Pod(cluster, around, host) for host in REPLICAS]
+    pods = [Pod(cluster, httpd, host) for host in REPLICAS]
     for pod in pods:
         pod.start_boot_side()
     began = time.monotonic()
@@ -403,18 +404,22 @@ def test_a_rolling_restart_during_a_storm(cluster, nodes, around):  # noqa
         last_ready = time.monotonic()
         # Every machine served 200 again, by its owner, from every pod.
         served_again = {}
-        deadline = last_ready + TAKEOVER_BOUND + 20
-        while len(served_again) < len(machines) and \
-                time.monotonic() < deadline:
-            for start, _end, _pod, node, status, body in list(
+
+        def every_machine_served_again():
+            for start, _end, _pod, node, status, _body in list(
                     storm.answers):
                 if start > last_ready and status == 200 and \
                         node.uuid not in served_again:
                     served_again[node.uuid] = start - last_ready
-            time.sleep(0.5)
+            return len(served_again) == len(machines)
+
+        # Bounded; what is missing, if any, is asserted below.
+        with contextlib.suppress(TimeoutError):
+            net.wait_for(every_machine_served_again, TAKEOVER_BOUND + 20,
+                         'every machine served again', interval=0.5)
         time.sleep(2)
     running = [a for a in storm.answers if not a[2].was_down(a[0], a[1])]
-    statuses = collections.Counter(a[4] for a in running)
+    statuses = stats.tally(a[4] for a in running)
     stale = [a for a in storm.answers if b'STALE' in a[5]]
     probes = [p for p in storm.probes if not p[2].was_down(p[0], p[1])]
     slowest = max(p[4] for p in probes)
@@ -425,10 +430,10 @@ def test_a_rolling_restart_during_a_storm(cluster, nodes, around):  # noqa
           'ready; longest time a machine went without a 200: %.1f s; '
           '/health of running boot APIs: %d probes, %s, slowest %.3f s'
           % (', '.join(REPLICAS), len(machines), len(running),
-             dict(statuses), len(stale),
+             statuses, len(stale),
              {h: round(t, 1) for h, t in restarts},
              max(served_again.values() or [-1]), longest, len(probes),
-             dict(collections.Counter(p[3] for p in probes)), slowest))
+             stats.tally(p[3] for p in probes), slowest))
     assert not stale
     assert set(statuses) <= {200, 404}, statuses
     missing = [n.uuid for n in machines if n.uuid not in served_again]

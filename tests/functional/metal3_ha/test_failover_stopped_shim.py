@@ -31,13 +31,13 @@ import time
 import pytest
 import requests
 
-from tests.functional.test_metal3_ha import REPLICAS
-from tests.functional.test_metal3_ha import RPC_TIMEOUT
-from tests.functional.test_metal3_ha import around  # noqa: F401 (fixture)
-from tests.functional.test_metal3_ha import cluster  # noqa: F401 (fixture)
-from tests.functional.test_metal3_ha import image_server
+from tests.harness import metal3
+from tests.harness import net
+from tests.harness import stats
 
 pytestmark = pytest.mark.slow
+
+REPLICAS = metal3.REPLICAS
 
 STOPPED = REPLICAS[2]
 #: Machines asking for the stopped shim's nodes at once, and how long.
@@ -56,7 +56,7 @@ LOOKUP_EVERY = 0.05
 
 
 @pytest.fixture(scope='module')
-def nodes(cluster):  # noqa: F811 (the imported fixture)
+def nodes(cluster):
     """Two nodes in ``clean wait`` per replica: ``{replica: [node, ..]}``."""
     nodes = {host: [cluster.client.create_node_on(host) for _ in range(2)]
              for host in REPLICAS}
@@ -64,17 +64,12 @@ def nodes(cluster):  # noqa: F811 (the imported fixture)
     return nodes
 
 
-def p99(samples):
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-
-
-def lookups(around, host, mac, seconds):  # noqa: F811
+def lookups(httpd, host, mac, seconds):
     """Ironic's unauthenticated ``GET /v1/lookup?addresses=<mac>`` on the
     API of the replica on ``host`` (its TLS vhost), one at a time for
     ``seconds``: ``[(status, seconds)]``."""
     session = requests.Session()
-    url = 'https://%s:%d/v1/lookup?addresses=%s' % (host, around.api_port,
+    url = 'https://%s:%d/v1/lookup?addresses=%s' % (host, httpd.api_port,
                                                     mac)
     headers = {'X-OpenStack-Ironic-API-Version': 'latest'}
     samples, deadline = [], time.monotonic() + seconds
@@ -82,13 +77,13 @@ def lookups(around, host, mac, seconds):  # noqa: F811
         started = time.monotonic()
         # verify per request: a session's loses to REQUESTS_CA_BUNDLE.
         resp = session.get(url, headers=headers, timeout=30,
-                           verify=around.cert)
+                           verify=httpd.cert)
         samples.append((resp.status_code, time.monotonic() - started))
         time.sleep(LOOKUP_EVERY)
     return samples
 
 
-def machines(around, macs, count, stop, think):  # noqa: F811
+def machines(httpd, macs, count, stop, think):
     """``count`` machines asking /v1/boot for ``macs`` in turn, through
     each replica's image server in turn, until ``stop``: their answers
     ``[(status, seconds)]``."""
@@ -97,10 +92,9 @@ def machines(around, macs, count, stop, think):  # noqa: F811
     def machine(n):
         i = n
         while not stop.is_set():
-            status, _body, took = image_server(
-                around, REPLICAS[i % len(REPLICAS)],
-                '/v1/boot/%s/boot.ipxe' % macs[i % len(macs)],
-                timeout=RPC_TIMEOUT + 5)
+            status, _body, took = httpd.boot(
+                REPLICAS[i % len(REPLICAS)], macs[i % len(macs)],
+                timeout=metal3.RPC_TIMEOUT + 5)
             answers.append((status, took))
             i += 1
             stop.wait(think)
@@ -112,44 +106,42 @@ def machines(around, macs, count, stop, think):  # noqa: F811
 
 
 def test_a_stopped_shim_takes_neither_the_others_nor_the_api(
-        cluster, nodes, around):  # noqa: F811
+        cluster, nodes, httpd):
     stopped_macs = [n.mac for n in nodes[STOPPED]]
     other_macs = [n.mac for host in REPLICAS[:2] for n in nodes[host]]
     probe = REPLICAS[0]
     for mac in stopped_macs + other_macs:
-        assert image_server(around, probe, '/v1/boot/%s/boot.ipxe'
-                            % mac)[0] == 200
-    idle = lookups(around, probe, other_macs[0], 5)
+        assert httpd.boot(probe, mac)[0] == 200
+    idle = lookups(httpd, probe, other_macs[0], 5)
     assert {s for s, _t in idle} == {200}, idle[:3]
-    idle_p99 = p99([t for _s, t in idle])
+    idle_p99 = stats.p99(t for _s, t in idle)
 
     shim = cluster.conductors[STOPPED].shim
     stop = threading.Event()
     shim.signal_group(signal.SIGSTOP)
     try:
-        flood, flooded = machines(around, stopped_macs, CONNECTIONS, stop,
+        flood, flooded = machines(httpd, stopped_macs, CONNECTIONS, stop,
                                   FLOOD_THINK)
-        others, served = machines(around, other_macs, len(other_macs), stop,
+        others, served = machines(httpd, other_macs, len(other_macs), stop,
                                   THINK)
-        fault = lookups(around, probe, other_macs[0], DURATION)
+        fault = lookups(httpd, probe, other_macs[0], DURATION)
         stop.set()
         for t in flood + others:
-            t.join(RPC_TIMEOUT + 10)
+            t.join(metal3.RPC_TIMEOUT + 10)
     finally:
         stop.set()
         shim.signal_group(signal.SIGCONT)
-    fault_p99 = p99([t for _s, t in fault])
-    served_p99 = p99([t for _s, t in served])
-    statuses, served_statuses = {}, {}
-    for answers, counts in ((flooded, statuses), (served, served_statuses)):
-        for status, _took in answers:
-            counts[status] = counts.get(status, 0) + 1
+    fault_p99 = stats.p99(t for _s, t in fault)
+    served_p99 = stats.p99(t for _s, t in served)
+    statuses = stats.tally(s for s, _t in flooded)
+    served_statuses = stats.tally(s for s, _t in served)
     print('\nshim of %s stopped for %d s: its nodes %d answers %s, p99 '
           '%.3f s, slowest %.3f s; the other conductors\' machines %d '
           'answers %s, p99 %.3f s, slowest %.3f s; /v1/lookup on %s '
           'p99 idle %.1f ms (%d), under the fault %.1f ms (%d)'
           % (STOPPED, DURATION, len(flooded), statuses,
-             p99([t for _s, t in flooded]), max(t for _s, t in flooded),
+             stats.p99(t for _s, t in flooded),
+             max(t for _s, t in flooded),
              len(served), served_statuses,
              served_p99, max(t for _s, t in served), probe,
              idle_p99 * 1000, len(idle), fault_p99 * 1000, len(fault)))
@@ -166,8 +158,5 @@ def test_a_stopped_shim_takes_neither_the_others_nor_the_api(
     log = cluster.conductors[probe].process.log()
     assert 'ShimUnavailable' in log
     # Back within a trial or two once it runs again.
-    deadline = time.monotonic() + RPC_TIMEOUT + 10
-    while image_server(around, probe, '/v1/boot/%s/boot.ipxe'
-                       % stopped_macs[0])[0] != 200:
-        assert time.monotonic() < deadline, 'no recovery'
-        time.sleep(0.5)
+    net.wait_for(lambda: httpd.boot(probe, stopped_macs[0])[0] == 200,
+                 metal3.RPC_TIMEOUT + 10, 'the recovery', interval=0.5)

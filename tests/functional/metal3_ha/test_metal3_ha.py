@@ -24,70 +24,22 @@ from a proxy. A UEFI iPXE VM takes the root script from replica 1 and its
 kernel from replica 3, which owns its node.
 """
 
+import contextlib
 import re
 import time
 
 import pytest
 
-from tests.harness import client
 from tests.harness import logs
 from tests.harness import metal3
-from tests.harness import services
+from tests.harness import net
+from tests.harness import stats
 from tests.harness import vm
 
 pytestmark = pytest.mark.slow
 
-REPLICAS = ['127.0.0.2', '127.0.0.3', '127.0.0.4']
-#: How the VM reaches each replica's image server (QEMU's guestfwd).
-GUEST = {host: '10.0.2.10%s' % host.rsplit('.', 1)[1] for host in REPLICAS}
-JSON_RPC_PORT = 6189   # ironic-standalone-operator's, not Ironic's 8089
-RPC_TIMEOUT = 5
-
-
-@pytest.fixture(scope='module')
-def around():
-    services.require_program('apache2')
-    with metal3.secrets(REPLICAS) as (cert, key, htpasswd):
-        yield metal3.Metal3(REPLICAS, cert, key, htpasswd, guest_host=GUEST,
-                            json_rpc=True)
-
-
-def json_rpc(around):
-    """Ironic's [json_rpc] as Metal3 sets it in HA. The shims and the
-    APIs' client for them take its auth, credentials and TLS (the drop-in
-    sets only their address and port)."""
-    user, password = metal3.USER
-    return {
-        'json_rpc': dict(auth_type='http_basic', username=user,
-                         password=password, auth_strategy='http_basic',
-                         http_basic_auth_user_file=around.htpasswd,
-                         port=str(JSON_RPC_PORT), use_ssl='true',
-                         cafile=around.cert, cert_file=around.cert,
-                         key_file=around.key),
-        'boot_config': {'rpc_timeout': str(RPC_TIMEOUT)},
-        # The ring notices a lost replica within the test's patience.
-        'conductor': {'heartbeat_timeout': '10'},
-        'DEFAULT': {'hash_ring_reset_interval': '3'},
-    }
-
-
-@pytest.fixture(scope='module')
-def cluster(launch, around):
-    vm.require_qemu()
-    with launch('metal3-ha', traversable=True, db='mysql',
-                conductor_hosts=REPLICAS, all_in_one=True,
-                rpc_transport='json-rpc', api_per_host=True,
-                api_unix_socket=True, middleware=False, config_dir=True,
-                # An EFI executable, so UEFI iPXE's "kernel" succeeds and
-                # it fetches the ramdisk next, as with a real deploy kernel.
-                deploy_kernel=vm.IPXE_EFI, extra_conf=json_rpc(around),
-                config_files={'zz-boot-config.conf': around.drop_in},
-                # The replica links its root script itself: its shim has
-                # no template to write.
-                shim_environment={'OS_PXE__IPXE_USE_BOOT_CONFIG_API':
-                                  'false'},
-                before_start=around.surround) as c:
-        yield c
+REPLICAS = metal3.REPLICAS
+GUEST = metal3.GUEST
 
 
 @pytest.fixture(scope='module')
@@ -96,13 +48,6 @@ def nodes(cluster):
     nodes = {host: cluster.client.create_node_on(host) for host in REPLICAS}
     cluster.client.to_clean_wait(nodes.values())
     return nodes
-
-
-def image_server(around, host, path, timeout=30):
-    """GET ``path`` on the image server of the replica on ``host``:
-    ``(status, body, seconds)``."""
-    resp = client.raw_request(host, around.http_port, path, timeout=timeout)
-    return resp.status, resp.body, resp.seconds
 
 
 def test_every_replica_owns_a_node(cluster, nodes):
@@ -115,14 +60,13 @@ def test_every_replica_owns_a_node(cluster, nodes):
 
 
 def test_any_image_server_answers_with_the_owners_script(cluster, nodes,
-                                                         around):
+                                                         httpd):
     for owner, node in nodes.items():
         expected = cluster.written_config(node.uuid, owner)
         assert ('kernel http://%s:%d/%s/deploy_kernel' % (
-            GUEST[owner], around.http_port, node.uuid)).encode() in expected
+            GUEST[owner], httpd.http_port, node.uuid)).encode() in expected
         for replica in REPLICAS:
-            status, body, _took = image_server(
-                around, replica, '/v1/boot/%s/boot.ipxe' % node.mac)
+            status, body, _took = httpd.boot(replica, node.mac)
             assert (status, body) == (200, expected), (replica, owner)
     # Each replica's API names the replica that answered: the owner.
     owner_of = {node.uuid: owner for owner, node in nodes.items()}
@@ -134,7 +78,7 @@ def test_any_image_server_answers_with_the_owners_script(cluster, nodes,
             assert answered.split(':')[0] == owner_of[node], (c.host, node)
 
 
-def test_uefi_ipxe_vm_boots_through_the_httpd_recipe(cluster, nodes, around):
+def test_uefi_ipxe_vm_boots_through_the_httpd_recipe(cluster, nodes, httpd):
     """Root script from replica 1's image server, /v1/boot through it,
     kernel and ramdisk from replica 3's, which owns the node."""
     first, third = (cluster.conductors[h] for h in (REPLICAS[0],
@@ -143,21 +87,20 @@ def test_uefi_ipxe_vm_boots_through_the_httpd_recipe(cluster, nodes, around):
     since = time.time()
     kernel = '/%s/deploy_kernel' % node.uuid
     ramdisk = '/%s/deploy_ramdisk' % node.uuid
-    third_log = around.access_log(cluster, third)
+    third_log = httpd.access_log(cluster, third)
 
     def got(path):
         return [r for r in logs.access_log(third_log, since)
                 if r.path == path and r.status == 200]
 
-    took = vm.boot([node.mac], around.image_server(first.host) +
+    took = vm.boot([node.mac], httpd.image_server(first.host) +
                    '/boot.ipxe', until=lambda: got(ramdisk), uefi=True,
-                   forwards=[(GUEST[h], around.http_port, h, around.http_port)
-                             for h in REPLICAS],
+                   forwards=httpd.forwards(REPLICAS),
                    log_path=cluster.workdir + '/vm-serial.log')
     events = []
     for c in cluster.conductors.values():
         events += [(r.when, 'httpd-%d' % c.index, r) for r in
-                   logs.access_log(around.access_log(cluster, c), since)]
+                   logs.access_log(httpd.access_log(cluster, c), since)]
     events.sort(key=lambda e: e[0])
     print('\nUEFI iPXE VM %s, node %s owned by replica 3, %.1f s:'
           % (node.mac, node.uuid, took))
@@ -176,39 +119,38 @@ def test_uefi_ipxe_vm_boots_through_the_httpd_recipe(cluster, nodes, around):
 
 
 def test_the_owner_lost_is_the_new_owners_script_or_the_404(
-        cluster, nodes, around):
+        cluster, nodes, httpd):
     """Replica 3 goes away (ironic, shim, httpd). Until the ring notices,
     the others ask its shim (refused: the 404 at once), then the new owner
     (its script, or the 404: it never wrote one). Never a 5xx, never more
     than rpc_timeout + 1 s."""
     lost = cluster.conductors[REPLICAS[2]]
     node = nodes[lost.host]
-    httpd = [p for p in cluster.processes if p.name == 'httpd-%d' % lost.index]
-    for proc in [lost.process, lost.shim] + httpd:
+    for proc in [lost.process, lost.shim] + httpd.httpds(cluster, lost):
         proc.stop()
-    answers, deadline = [], time.monotonic() + 40
-    moved = None
-    while time.monotonic() < deadline:
+    answers, moved = [], []
+
+    def five_seconds_after_the_move():
         for replica in REPLICAS[:2]:
-            status, body, took = image_server(
-                around, replica, '/v1/boot/%s/boot.ipxe' % node.mac,
-                timeout=RPC_TIMEOUT + 5)
+            status, body, took = httpd.boot(
+                replica, node.mac, timeout=metal3.RPC_TIMEOUT + 5)
             answers.append((replica, status, took, body))
-        moved = moved or (cluster.owner(node.uuid) != lost.host
-                          and time.monotonic())
-        if moved and time.monotonic() > moved + 5:
-            break
-        time.sleep(0.5)
-    statuses = {}
-    for _replica, status, _took, _body in answers:
-        statuses[status] = statuses.get(status, 0) + 1
+        if not moved and cluster.owner(node.uuid) != lost.host:
+            moved.append(time.monotonic())
+        return moved and time.monotonic() > moved[0] + 5
+
+    # Bounded; whether the ring moved the node is asserted below.
+    with contextlib.suppress(TimeoutError):
+        net.wait_for(five_seconds_after_the_move, 40,
+                     'five seconds after the move', interval=0.5)
+    statuses = stats.tally(status for _r, status, _t, _b in answers)
     print('\nowner %s lost: %d answers %s, slowest %.2f s; the ring moved '
           'the node to %s' % (lost.host, len(answers), statuses,
                               max(a[2] for a in answers),
                               cluster.owner(node.uuid)))
     assert moved, 'the ring never moved the node'
     assert set(statuses) <= {200, 404}, statuses
-    assert max(took for _r, _s, took, _b in answers) < RPC_TIMEOUT + 1
+    assert max(took for _r, _s, took, _b in answers) < metal3.RPC_TIMEOUT + 1
     new_owner = cluster.owner(node.uuid)
     for _replica, status, _took, body in answers:
         if status == 200:
