@@ -30,7 +30,6 @@ import time
 import pytest
 
 from tests.harness import client
-from tests.harness import config
 from tests.harness import logs
 from tests.harness import metal3
 from tests.harness import net
@@ -464,66 +463,3 @@ def longest_without_200(answers, machines, began):
             longest = max(longest, end - last[node.uuid])
             last[node.uuid] = end
     return longest
-
-
-# -- every wait state --------------------------------------------------------
-
-A, B = '127.0.0.2', '127.0.0.3'
-STATES = client.IronicClient.WAIT_STATES
-
-
-@pytest.fixture(scope='module')
-def states_cluster(launch):
-    """API + 2 conductors + shims, MariaDB: a node of B in each wait state
-    Ironic lets fake hardware reach. (The Metal3 fixture's http_url is the
-    VM's address for the image server, which a deploy cannot validate.)"""
-    conf = config.every_wait_state({
-        'conductor': {'heartbeat_timeout': '10', 'heartbeat_interval': '2'},
-        'DEFAULT': {'hash_ring_reset_interval': '3'}})
-    with launch('failover-states', db='mysql', conductor_hosts=[A, B],
-                extra_conf=conf) as c:
-        c.serve_http()  # the deploy checks the image URL it publishes
-        yield c
-
-
-def test_every_wait_state_is_taken_over(states_cluster):
-    """B (conductor and shim) SIGKILLed while it owns a node in each wait
-    state: within the ring's detection + TAKEOVER_BOUND, A serves each a
-    fresh script of its own for that state (the rescue kernel in rescue
-    wait, the inspection callback in inspect wait), taken over once."""
-    c = states_cluster
-    nodes = {}
-    for state in STATES:
-        nodes[state] = c.client.create_node_on(B)
-        c.client.to_wait_state(state, [nodes[state]])
-    for state, node in nodes.items():
-        assert c.client.boot(node.mac).content == \
-            c.written_config(node.uuid, B), state
-    lost = c.conductors[B]
-    for proc in (lost.process, lost.shim):
-        proc.kill()
-    killed = time.monotonic()
-    pending, took = dict(nodes), {}
-    while pending and time.monotonic() < killed + DETECTION + 30:
-        for state, node in list(pending.items()):
-            resp = c.client.boot(node.mac)
-            if resp.status_code == 200:
-                assert resp.content == c.written_config(node.uuid, A)
-                took[state] = time.monotonic() - killed
-                del pending[state]
-        time.sleep(0.3)
-    print('\nconductor B SIGKILLed; its nodes served by A after: %s'
-          % {s: round(t, 1) for s, t in took.items()})
-    assert not pending, list(pending)
-    for state, node in nodes.items():
-        took_over = 'Took over node %s in %s' % (node.uuid, state)
-        assert took[state] < DETECTION + TAKEOVER_BOUND, (state, took)
-        assert c.client.node(node.uuid)['provision_state'] == state
-        assert c.conductors[A].shim.log_once(took_over).count(
-            took_over) == 1
-        script = c.client.boot(node.mac).content.decode()
-        assert c.conductors[A].http_url in script, state
-    rescue = c.client.boot(nodes['rescue wait'].mac).content.decode()
-    assert '/%s/rescue_kernel ' % nodes['rescue wait'].uuid in rescue
-    assert 'ipa-inspection-callback-url=' in c.client.boot(
-        nodes['inspect wait'].mac).content.decode()
