@@ -39,6 +39,7 @@ from ironic.common import policy as ironic_policy
 from oslo_log import log
 from oslo_policy import policy as oslo_policy
 
+from ironic_boot_config_mw import api
 from ironic_boot_config_mw import exception
 from ironic_boot_config_mw.api import history
 from ironic_boot_config_mw.api import request
@@ -56,7 +57,7 @@ def register_rule():
                 name=RULE, check_str=ironic_policy.SYSTEM_ADMIN,
                 description='Explain why GET /v1/boot/<MAC>/<NAME> would '
                             'answer 404.',
-                operations=[{'path': request.EXPLAIN_PREFIX
+                operations=[{'path': api.EXPLAIN_PREFIX
                              + '/{mac}/{name}', 'method': 'GET'}]))
     except oslo_policy.DuplicatePolicyError:
         pass
@@ -94,7 +95,7 @@ class Explainer:
         except ironic_exception.HTTPForbidden:
             return json_reply(start_response, '403 Forbidden',
                               {'error': 'forbidden by policy %s' % RULE})
-        if environ['PATH_INFO'].rstrip('/') == request.EXPLAIN_PREFIX:
+        if environ['PATH_INFO'].rstrip('/') == api.EXPLAIN_PREFIX:
             return json_reply(start_response, '200 OK', self.shims(context))
         return json_reply(start_response, '200 OK', self.explain(environ))
 
@@ -113,8 +114,8 @@ class Explainer:
         return {'shims': answer}
 
     def explain(self, environ):
-        path = request.PREFIX + environ['PATH_INFO'][
-            len(request.EXPLAIN_PREFIX):]
+        path = api.PREFIX + environ['PATH_INFO'][
+            len(api.EXPLAIN_PREFIX):]
         answer = {'path': path}
         try:
             node, _name, config, host = self.resolve(path)

@@ -41,6 +41,7 @@ from oslo_config import cfg
 from oslo_log import log
 from oslo_middleware import http_proxy_to_wsgi
 
+from ironic_boot_config_mw import api
 from ironic_boot_config_mw import conf as bc_conf
 from ironic_boot_config_mw import exception
 from ironic_boot_config_mw import process
@@ -166,7 +167,7 @@ class BootConfigMiddleware:
                  'allowed_source_cidrs=%s, trusted_proxies=%s, '
                  'rate_limit=%s/s burst %s, '
                  'max_concurrent_requests=%s, max_concurrent_wait=%ss)',
-                 request.PREFIX,
+                 api.PREFIX,
                  conf.api.restrict_boot_config, conf.rpc_transport,
                  ','.join(options.allowed_source_cidrs) or 'any',
                  ','.join(options.trusted_proxies) or 'none',

@@ -21,9 +21,6 @@ import re
 from ironic_boot_config_mw import api
 from ironic_boot_config_mw import exception
 
-PREFIX = api.PREFIX
-EXPLAIN_PREFIX = api.EXPLAIN_PREFIX
-
 # Six octets, one separator (':' or '-') used throughout. re.ASCII keeps
 # Unicode digits out; fullmatch() refuses a trailing newline that '$' allows.
 _MAC = re.compile(r'[0-9a-f]{2}([:-])[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}',
@@ -34,12 +31,13 @@ _NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,63}', re.ASCII)
 
 def owns(path):
     """Whether ``path`` (PATH_INFO) is in the filter's subtree."""
-    return path == PREFIX or path.startswith(PREFIX + '/')
+    return path == api.PREFIX or path.startswith(api.PREFIX + '/')
 
 
 def owns_explain(path):
     """Whether ``path`` is in the explain subtree."""
-    return path == EXPLAIN_PREFIX or path.startswith(EXPLAIN_PREFIX + '/')
+    return (path == api.EXPLAIN_PREFIX
+            or path.startswith(api.EXPLAIN_PREFIX + '/'))
 
 
 def parse(path):
@@ -49,7 +47,7 @@ def parse(path):
         stores port addresses.
     :raises: ironic_boot_config_mw.exception.MalformedPath
     """
-    parts = path[len(PREFIX) + 1:].split('/') if owns(path) else ()
+    parts = path[len(api.PREFIX) + 1:].split('/') if owns(path) else ()
     if len(parts) != 2:
         raise exception.MalformedPath('expected /v1/boot/<MAC>/<NAME>')
     mac, name = parts
