@@ -73,8 +73,7 @@ def nodes(cluster):
 def many(cluster, nodes):
     """NODES bulk nodes in ``clean wait``: ``{owner host: [MAC, ...]}``."""
     real = nodes[A].uuid
-    nodes_ = bulk.BulkNodes(cluster, cluster.written_config(real).replace(
-        real.encode(), b'@UUID@'))
+    nodes_ = bulk.BulkNodes.like(cluster, real)
     nodes_.grow(NODES)
     owner = {}
     for c in cluster.client.call('GET', '/v1/conductors')['conductors']:

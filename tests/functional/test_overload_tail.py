@@ -52,8 +52,7 @@ def boot_api(cluster):
     real = cluster.client.create_node()
     cluster.client.to_clean_wait([real])
     url, _proc = cluster.start_boot_api('boot-api', conductor=HOST)
-    more = bulk.BulkNodes(cluster, cluster.written_config(real.uuid).replace(
-        real.uuid.encode(), b'@UUID@'))
+    more = bulk.BulkNodes.like(cluster, real.uuid)
     more.grow(NODES - 1)
     return url, [real.mac] + more.macs[::2]
 

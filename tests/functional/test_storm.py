@@ -61,9 +61,7 @@ def macs(cluster):
     """The MACs of NODES nodes in ``clean wait``, 2 NICs each."""
     real = cluster.client.create_node()
     cluster.client.to_clean_wait([real])
-    script = cluster.written_config(real.uuid).replace(real.uuid.encode(),
-                                                       b'@UUID@')
-    nodes = bulk.BulkNodes(cluster, script)
+    nodes = bulk.BulkNodes.like(cluster, real.uuid)
     nodes.grow(NODES)
     return nodes.macs
 

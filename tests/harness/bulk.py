@@ -19,14 +19,18 @@ import uuid
 
 from tests.harness import macs as macs_mod
 
+#: What stands for each node's UUID in the script.
+PLACEHOLDER = b'@UUID@'
+
 
 class BulkNodes:
     """Nodes in ``clean wait``, 2 NICs each, with a per-node iPXE script in
     every conductor's http_root.
 
     :param cluster: a running :class:`~tests.harness.cluster.IronicCluster`.
-    :param script: the script, ``@UUID@`` standing for the node's UUID
-        (take a real one, written by a conductor for a real node).
+    :param script: the script, PLACEHOLDER standing for the node's UUID
+        (take a real one, written by a conductor for a real node: see
+        :meth:`like`).
     """
 
     def __init__(self, cluster, script):
@@ -39,6 +43,13 @@ class BulkNodes:
         self.nodes_t = models.Node.__table__
         self.ports_t = models.Port.__table__
         self.uuids, self.macs = [], []
+
+    @classmethod
+    def like(cls, cluster, uuid):
+        """Bulk nodes whose script is the one a conductor of ``cluster``
+        wrote for the real node ``uuid``, each with its own UUID."""
+        return cls(cluster, cluster.written_config(uuid).replace(
+            uuid.encode(), PLACEHOLDER))
 
     def grow(self, total):
         """Add nodes until there are ``total``."""
@@ -75,5 +86,5 @@ class BulkNodes:
                 path = conductor.config_path(node['uuid'])
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 with open(path, 'wb') as f:
-                    f.write(self.script.replace(b'@UUID@',
+                    f.write(self.script.replace(PLACEHOLDER,
                                                 node['uuid'].encode()))

@@ -146,10 +146,9 @@ def compare(args):
         # every bench node's, its UUID the target of GET /v1/nodes/<uuid>.
         real = c.client.create_node().uuid
         c.client.to_clean_wait([real])
-        script = c.written_config(real).replace(real.encode(), b'@UUID@')
-        nodes = bulk.BulkNodes(c, script)
+        nodes = bulk.BulkNodes.like(c, real)
         nodes.grow(args.nodes)
-        bare, bare_url = start_bare_cheroot(len(script), 10, workdir)
+        bare, bare_url = start_bare_cheroot(len(nodes.script), 10, workdir)
         nginx, nginx_url = nginx_mod.start(
             workdir, '  root %s;\n'
             % c.conductors[c.conductor_hosts[0]].http_root,
@@ -183,7 +182,7 @@ def compare(args):
             proc.stop()
         c.stop()
     return results.Results(comparison, scaling, storm, rss,
-                           len(script)), script
+                           len(nodes.script)), nodes.script
 
 
 def comparison_rows(api_url, stock_url, bare_url, nginx_url, nodes, real):
@@ -291,8 +290,7 @@ def storm_rows(args):
         c.start()
         real = c.client.create_node().uuid
         c.client.to_clean_wait([real])
-        nodes = bulk.BulkNodes(c, c.written_config(real).replace(
-            real.encode(), b'@UUID@'))
+        nodes = bulk.BulkNodes.like(c, real)
         nodes.grow(1000)
         conf = {}
         for item in filter(None, args.storm_boot_api_conf.split(',')):
