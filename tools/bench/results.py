@@ -79,5 +79,5 @@ class Results:
     body_size: int
     #: {Row.key: Measured} of the all-in-one ironic
     all_in_one: dict = dataclasses.field(default_factory=dict)
-    #: [storms.Row]
+    #: [storms.FrontEndRun]
     storms: list = dataclasses.field(default_factory=list)

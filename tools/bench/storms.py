@@ -104,7 +104,7 @@ class Storm:
 
 
 @dataclasses.dataclass
-class Row:
+class FrontEndRun:
     """A storm on a front-end, and the operator's p99 idle and during it."""
 
     target: str
@@ -202,7 +202,7 @@ def targets(cluster, waits=(), nice=NICE, boot_api_conf=None):
 
 def run(cluster, macs, auth, flood_seconds=20, machine_seconds=30,
         connections=256, waits=(), only='', nice=NICE, boot_api_conf=None):
-    """Every :class:`Row`. ``macs``: 1,000 nodes' two MACs, in order;
+    """Every :class:`FrontEndRun`. ``macs``: 1,000 nodes' two MACs, in order;
     ``only``: the front-ends' letters (all if empty)."""
     api_url, fronts = targets(cluster, waits, nice, boot_api_conf)
     fronts = [f for f in fronts if not only or f[0][1] in only]
@@ -219,8 +219,8 @@ def run(cluster, macs, auth, flood_seconds=20, machine_seconds=30,
         for storm_name, seconds, storm in storms:
             idle = operator.idle(seconds)
             result, seen = during(operator, lambda: storm(url))
-            row = Row(name, storm_name, result, stats.p99(idle),
-                      stats.p99(seen), len(seen))
+            row = FrontEndRun(name, storm_name, result, stats.p99(idle),
+                              stats.p99(seen), len(seen))
             print('%-46s %-34s %6.1f%% served, errors %d (%d timeouts), '
                   'p50 %.0f p99 %.0f ms, operator p99 %.0f -> %.0f ms '
                   '(%.1fx)' % (
